@@ -1,0 +1,289 @@
+package review
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// ---- blob store ----
+
+// blobStore keeps materials as files named by their SHA-256 (two-level fan-out), written to a temporary
+// file, verified, fsynced and renamed into place.
+type blobStore struct{ dir string }
+
+// ErrHash is returned (wrapped) when bytes do not match their announced SHA-256.
+var ErrHash = errors.New("sha256 mismatch")
+
+func newBlobStore(dir string) (*blobStore, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	return &blobStore{dir: dir}, nil
+}
+
+func validSHA(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *blobStore) path(sum string) string { return filepath.Join(b.dir, sum[:2], sum) }
+
+// put stores data under sum after checking it hashes to sum. Errors wrap ErrHash or come from the file system.
+func (b *blobStore) put(sum string, data []byte) error {
+	if !validSHA(sum) {
+		return fmt.Errorf("blob %q: %w", sum, ErrHash)
+	}
+	h := sha256.Sum256(data)
+	if hex.EncodeToString(h[:]) != sum {
+		return fmt.Errorf("blob: %w", ErrHash)
+	}
+	final := b.path(sum)
+	if fi, err := os.Stat(final); err == nil && fi.Size() == int64(len(data)) {
+		return nil // content-addressed: already there
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return fmt.Errorf("blob: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Join(b.dir, "tmp"), sum[:8]+"-*")
+	if err != nil {
+		return fmt.Errorf("blob: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("blob write: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("blob sync: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("blob close: %w", err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("blob rename: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(final)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// get reads the blob sum and verifies it. Errors wrap ErrHash, os.ErrNotExist or come from the file system.
+func (b *blobStore) get(sum string) ([]byte, error) {
+	if !validSHA(sum) {
+		return nil, fmt.Errorf("blob: %w", os.ErrNotExist)
+	}
+	data, err := os.ReadFile(b.path(sum))
+	if err != nil {
+		return nil, fmt.Errorf("blob: %w", err)
+	}
+	h := sha256.Sum256(data)
+	if hex.EncodeToString(h[:]) != sum {
+		return nil, fmt.Errorf("blob %s: %w", sum[:8], ErrHash)
+	}
+	return data, nil
+}
+
+// ---- nonce cache ----
+
+// nonceCache remembers nonces for wire.NonceTTL (in memory; a restart forgets, which the 300 s skew window
+// bounds).
+type nonceCache struct {
+	mu    gosync.Mutex
+	seen  map[string]time.Time
+	sweep time.Time
+}
+
+func newNonceCache() *nonceCache { return &nonceCache{seen: map[string]time.Time{}} }
+
+// use records kiosk+nonce at now and reports false when it was seen within ttl.
+func (c *nonceCache) use(kiosk, nonce string, now time.Time, ttl time.Duration) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.Sub(c.sweep) > time.Minute || now.Before(c.sweep) {
+		for k, t := range c.seen {
+			if now.Sub(t) > ttl {
+				delete(c.seen, k)
+			}
+		}
+		c.sweep = now
+	}
+	k := kiosk + "\x00" + nonce
+	if t, ok := c.seen[k]; ok && now.Sub(t) <= ttl {
+		return false
+	}
+	c.seen[k] = now
+	return true
+}
+
+// ---- rate limiter ----
+
+// rateLimiter is a token bucket per client address.
+type rateLimiter struct {
+	mu      gosync.Mutex
+	rate    float64
+	burst   float64
+	buckets map[string]*bucket
+	sweep   time.Time
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newRateLimiter(rate, burst float64) *rateLimiter {
+	return &rateLimiter{rate: rate, burst: burst, buckets: map[string]*bucket{}}
+}
+
+// allow takes one token for key at now.
+func (l *rateLimiter) allow(key string, now time.Time) bool {
+	if l.rate < 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.sweep) > time.Minute {
+		for k, b := range l.buckets {
+			if now.Sub(b.last) > time.Minute {
+				delete(l.buckets, k)
+			}
+		}
+		l.sweep = now
+	}
+	b, ok := l.buckets[key]
+	if !ok {
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	if el := now.Sub(b.last).Seconds(); el > 0 {
+		b.tokens += el * l.rate
+		if b.tokens > l.burst {
+			b.tokens = l.burst
+		}
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// ---- passwords ----
+
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+// hashPassword returns an argon2id PHC string: $argon2id$v=19$m=…,t=…,p=…$salt$hash.
+func hashPassword(pw string) string {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		panic("review: crypto/rand failed: " + err.Error())
+	}
+	k := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(k))
+}
+
+// checkPassword verifies pw against a PHC argon2id string in constant time.
+func checkPassword(phc, pw string) bool {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var v int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return false
+	}
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || m > 1<<20 || t == 0 || t > 16 || p == 0 {
+		return false
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil {
+		return false
+	}
+	want, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil || len(want) == 0 || len(want) > 128 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// dummyHash burns the same time as a real check when the reviewer does not exist.
+var dummyHash = hashPassword("huren-dummy-password")
+
+// ---- misc ----
+
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("review: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("review: marshal: " + err.Error())
+	}
+	return b
+}
+
+// decodeStrict decodes exactly one JSON value from r into v, refusing unknown fields and trailing data.
+func decodeStrict(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after JSON value")
+	}
+	return nil
+}
+
+// decodeStrictBytes is decodeStrict over a byte slice.
+func decodeStrictBytes(b []byte, v any) error { return decodeStrict(bytes.NewReader(b), v) }
