@@ -11,7 +11,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -125,7 +125,7 @@ type Kiosk struct {
 
 	// do applies a function on the UI goroutine (fyne.Do); doWait waits for it (fyne.DoAndWait).
 	do, doWait func(func())
-	jobs       gosync.WaitGroup
+	jobs       jobCounter
 
 	popups    []*widget.PopUp // open dialogs and overlays, hidden on wipe
 	idlePop   *widget.PopUp
@@ -136,6 +136,10 @@ type Kiosk struct {
 
 	previewEvery time.Duration // camera preview polling (0: one frame per screen, for tests)
 	missing      map[string]bool
+
+	sessGen      uint64 // session generation: results for a wiped session are dropped
+	precheckDone bool   // the pre-check of this session has answered (or failed)
+	lastPrintErr error  // the last print failure, for admin mode
 }
 
 // New builds the kiosk GUI in a new window of a. It does not show it; call Show (or ShowAndRun on the window).
@@ -226,19 +230,39 @@ func (k *Kiosk) tickLoop() {
 // and only if the screen is still the one that started the work.
 func (k *Kiosk) background(work func(ctx context.Context) (apply func())) {
 	ctx, gen := k.scrCtx, k.gen
-	k.jobs.Add(1)
+	k.jobs.add()
 	go func() {
-		defer k.jobs.Done()
-		apply := work(ctx)
-		if apply == nil {
-			return
+		defer k.jobs.done()
+		if apply := work(ctx); apply != nil {
+			k.apply(gen, apply)
 		}
-		k.do(func() {
-			if k.gen != gen {
-				return // the applicant moved on; drop the stale result
-			}
-			apply()
-		})
+	}()
+}
+
+// apply runs fn on the UI goroutine (fyne.Do) if the screen of generation gen still shows.
+func (k *Kiosk) apply(gen uint64, fn func()) {
+	k.do(func() {
+		if k.gen != gen {
+			return // the applicant moved on; drop the stale result
+		}
+		fn()
+	})
+}
+
+// sessionJob is background for work bound to the session rather than the screen (the pre-check): its
+// result is applied while the same session lasts, whatever the screen.
+func (k *Kiosk) sessionJob(work func(ctx context.Context) (apply func())) {
+	ctx, gen := k.ctx, k.sessGen
+	k.jobs.add()
+	go func() {
+		defer k.jobs.done()
+		if apply := work(ctx); apply != nil {
+			k.do(func() {
+				if k.sessGen == gen {
+					apply()
+				}
+			})
+		}
 	}()
 }
 
@@ -305,12 +329,17 @@ func (k *Kiosk) newScreen(step session.Step) screen {
 // goHome wipes the session and shows Home in Chinese at the normal text size.
 func (k *Kiosk) goHome() {
 	k.s.Wipe()
+	k.sessGen++
+	k.precheckDone = false
 	k.applyTheme()
 	k.setScreen(newHomeScreen(k))
 }
 
 // back goes one step back (Home, wiping, when there is none).
 func (k *Kiosk) back() {
+	if b, ok := k.cur.(interface{ onBack() bool }); ok && b.onBack() {
+		return
+	}
 	if st := k.s.Back(); st == session.Home {
 		k.goHome()
 		return
@@ -399,3 +428,10 @@ func imageFrom(img *canvas.Image, min fyne.Size) *canvas.Image {
 	img.SetMinSize(min)
 	return img
 }
+
+// jobCounter counts background goroutines of the GUI (tests wait for them to settle).
+type jobCounter struct{ n atomic.Int64 }
+
+func (j *jobCounter) add()          { j.n.Add(1) }
+func (j *jobCounter) done()         { j.n.Add(-1) }
+func (j *jobCounter) active() int64 { return j.n.Load() }

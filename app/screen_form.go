@@ -28,7 +28,7 @@ var (
 	detailKeys = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "-", "号", "幢", "单元", "室",
 		"栋", "楼", "弄", "巷", keyBackspace}
 	usccKeys = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F", "G",
-		"H", "J", "K", "L", "M", "N", "P", "Q", "R", "T", "U", "W", "X", "Y", keyBackspace}
+		"H", "J", "K", "L", "M", "N", "P", "Q", "R", "T", "U", "W", "X", "Y"}
 )
 
 const maxDetail = 24
@@ -111,7 +111,9 @@ func (f *formScreen) content() fyne.CanvasObject {
 		title = "form.employer"
 		f.keys = k.keypad(8, usccKeys, f.onUSCCKey)
 		clear := k.button("key.clear", func() { f.onUSCCKey(keyClear) })
-		body = container.NewVBox(k.text("form.employer.ask"), panel(f.value), f.hint, f.keys, clear)
+		bs := k.button("key.backspace", func() { f.onUSCCKey(keyBackspace) })
+		body = container.NewVBox(k.text("form.employer.ask"), panel(f.value), f.hint, f.keys,
+			container.NewGridWithColumns(2, bs, clear))
 	case pageSchool:
 		title = "form.school"
 		list := container.NewGridWithColumns(2)

@@ -119,9 +119,9 @@ func (m *materialsScreen) startPreview() {
 	k := m.k
 	ctx, gen := k.scrCtx, k.gen
 	every := k.previewEvery
-	k.jobs.Add(1)
+	k.jobs.add()
 	go func() {
-		defer k.jobs.Done()
+		defer k.jobs.done()
 		for {
 			img, err := k.d.Camera.Preview(ctx)
 			if ctx.Err() != nil {

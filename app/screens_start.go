@@ -2,7 +2,7 @@ package app
 
 import (
 	"context"
-		"image/color"
+	"image/color"
 	"strings"
 	"time"
 
@@ -258,7 +258,7 @@ type noticeScreen struct {
 	k      *Kiosk
 	scroll *container.Scroll
 	text   *widget.Label
-	tick   *widget.Check
+	tick   *bigButton
 	next   *bigButton
 	more   *bigButton
 }
@@ -270,8 +270,8 @@ func (n *noticeScreen) content() fyne.CanvasObject {
 	n.text = k.text("notice.body")
 	n.scroll = container.NewVScroll(container.NewPadded(n.text))
 	n.scroll.OnScrolled = func(fyne.Position) { k.touch(); n.checkEnd() }
-	n.tick = widget.NewCheck(k.t("notice.accept"), n.onTick)
-	n.tick.Checked = k.s.NoticeAccepted
+	n.tick = k.newBigButton("", n.onTick)
+	n.showTick()
 	if !k.s.NoticeRead {
 		n.tick.Disable()
 	}
@@ -282,7 +282,7 @@ func (n *noticeScreen) content() fyne.CanvasObject {
 	n.more = k.button("notice.more", n.onMore)
 	hint := k.text("notice.hint")
 	watched := container.New(&watchLayout{fn: func(fyne.Size) { n.checkEnd() }}, panel(n.scroll))
-	body := container.NewBorder(hint, container.NewVBox(n.more, container.New(&minHeight{h: minButtonHeight}, n.tick)),
+	body := container.NewBorder(hint, container.NewVBox(n.more, n.tick),
 		nil, nil, watched)
 	return k.frameFill("notice.title", body, n.next)
 }
@@ -308,14 +308,25 @@ func (n *noticeScreen) onMore() {
 	n.checkEnd()
 }
 
-func (n *noticeScreen) onTick(on bool) {
-	n.k.touch()
-	n.k.s.NoticeAccepted = on && n.k.s.NoticeRead
+// onTick toggles the commitment (only once the notice was read to its end).
+func (n *noticeScreen) onTick() {
+	n.k.s.NoticeAccepted = !n.k.s.NoticeAccepted && n.k.s.NoticeRead
+	n.showTick()
 	if n.k.s.NoticeAccepted {
 		n.next.Enable()
 	} else {
 		n.next.Disable()
 	}
+}
+
+func (n *noticeScreen) showTick() {
+	box := "☐  "
+	n.tick.Importance = widget.MediumImportance
+	if n.k.s.NoticeAccepted {
+		box = "☑  "
+		n.tick.Importance = widget.HighImportance
+	}
+	n.tick.SetText(box + n.k.t("notice.accept"))
 }
 
 func (n *noticeScreen) onNext() {

@@ -184,8 +184,23 @@ var stepTitle = map[session.Step]string{
 }
 
 // frame lays out a screen of the path: progress and applicant strip on top, the content in the middle
-// (scrolling when it does not fit), and Back / Home / language at the bottom.
+// (scrolling when it does not fit), the screen's actions and Back / Home / language at the bottom.
 func (k *Kiosk) frame(titleID string, content fyne.CanvasObject, actions ...fyne.CanvasObject) fyne.CanvasObject {
+	return k.layoutFrame(titleID, container.NewVScroll(content), false, actions)
+}
+
+// frameFill is frame for content that scrolls by itself (the notice).
+func (k *Kiosk) frameFill(titleID string, content fyne.CanvasObject, actions ...fyne.CanvasObject) fyne.CanvasObject {
+	return k.layoutFrame(titleID, content, false, actions)
+}
+
+// frameEnd is frame for screens that end the visit (submitted, status, unavailable): Home without a
+// confirm and no Back.
+func (k *Kiosk) frameEnd(titleID string, content fyne.CanvasObject, actions ...fyne.CanvasObject) fyne.CanvasObject {
+	return k.layoutFrame(titleID, container.NewVScroll(content), true, actions)
+}
+
+func (k *Kiosk) layoutFrame(titleID string, content fyne.CanvasObject, end bool, actions []fyne.CanvasObject) fyne.CanvasObject {
 	var top []fyne.CanvasObject
 	if i, n := k.s.Progress(); i > 0 {
 		bar := widget.NewProgressBar()
@@ -202,15 +217,18 @@ func (k *Kiosk) frame(titleID string, content fyne.CanvasObject, actions ...fyne
 	top = append(top, k.heading(titleID), widget.NewSeparator())
 	header := container.NewPadded(container.NewVBox(top...))
 
-	nav := []fyne.CanvasObject{k.button("nav.back", k.back), k.button("nav.home", k.confirmHome), k.langButton()}
+	var nav []fyne.CanvasObject
+	if end {
+		nav = []fyne.CanvasObject{k.button("nav.home", k.goHome), k.langButton()}
+	} else {
+		nav = []fyne.CanvasObject{k.button("nav.back", k.back), k.button("nav.home", k.confirmHome), k.langButton()}
+	}
 	footer := container.NewVBox(widget.NewSeparator())
 	if len(actions) > 0 {
 		footer.Add(container.NewGridWithColumns(len(actions), actions...))
 	}
-	footer.Add(container.NewGridWithColumns(3, nav...))
-
-	return container.NewBorder(header, container.NewPadded(footer), nil, nil,
-		container.NewPadded(container.NewVScroll(content)))
+	footer.Add(container.NewGridWithColumns(len(nav), nav...))
+	return container.NewBorder(header, container.NewPadded(footer), nil, nil, container.NewPadded(content))
 }
 
 // langButton switches between Chinese and English and rebuilds the screen.
@@ -317,4 +335,86 @@ func (w *watchLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 		s = s.Max(o.MinSize())
 	}
 	return s
+}
+
+// minHeight gives its objects at least h of height.
+type minHeight struct{ h float32 }
+
+func (m *minHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (m *minHeight) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	s.Height = max(s.Height, m.h)
+	return s
+}
+
+// maxWidth centres its objects at no more than w wide.
+type maxWidth struct{ w float32 }
+
+func (m *maxWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	w := min(size.Width, m.w)
+	for _, o := range objs {
+		o.Move(fyne.NewPos((size.Width-w)/2, 0))
+		o.Resize(fyne.NewSize(w, size.Height))
+	}
+}
+
+func (m *maxWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
+}
+
+// adaptive puts two objects side by side in landscape and one above the other in portrait.
+type adaptive struct{ width float32 }
+
+func (*adaptive) portrait(size fyne.Size) bool { return size.Width < 1200 }
+
+func (a *adaptive) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if len(objs) != 2 {
+		return
+	}
+	a.width = size.Width
+	pad := float32(16)
+	if a.portrait(size) {
+		h0 := objs[0].MinSize().Height
+		objs[0].Move(fyne.NewPos(0, 0))
+		objs[0].Resize(fyne.NewSize(size.Width, h0))
+		objs[1].Move(fyne.NewPos(0, h0+pad))
+		objs[1].Resize(fyne.NewSize(size.Width, size.Height-h0-pad))
+		return
+	}
+	w0 := (size.Width - pad) * 0.45
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[0].Resize(fyne.NewSize(w0, size.Height))
+	objs[1].Move(fyne.NewPos(w0+pad, 0))
+	objs[1].Resize(fyne.NewSize(size.Width-w0-pad, size.Height))
+}
+
+func (a *adaptive) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	if len(objs) != 2 {
+		return fyne.Size{}
+	}
+	m0, m1 := objs[0].MinSize(), objs[1].MinSize()
+	if a.width >= 1200 { // landscape, as last laid out
+		return fyne.NewSize(m0.Width+16+m1.Width, max(m0.Height, m1.Height))
+	}
+	return fyne.NewSize(max(m0.Width, m1.Width), m0.Height+16+m1.Height)
+}
+
+// layoutSpacer is empty space of height h.
+func layoutSpacer(h float32) fyne.CanvasObject {
+	r := canvas.NewRectangle(color.Transparent)
+	r.SetMinSize(fyne.NewSize(1, h))
+	return r
 }

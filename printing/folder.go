@@ -9,11 +9,13 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"huren/kiosk"
 )
 
 // PDFFolder is the demo printer: each document becomes a PDF file in a folder, written durably (temporary
-// file, fsync, rename, fsync of the folder).
+// file, fsync, rename without replacing an existing file, fsync of the folder).
 type PDFFolder struct {
 	dir   string
 	size  Size
@@ -161,22 +163,17 @@ func writeDurable(dir, name string, b []byte) (string, error) {
 		if i > 1 {
 			path = filepath.Join(dir, fmt.Sprintf("%s-%d.pdf", name, i))
 		}
-		// Link fails when the name is taken, so an earlier file is never overwritten.
-		err := os.Link(tmp, path)
+		// rename without replacing: an earlier file of the same name is never overwritten
+		err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_NOREPLACE)
+		if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) {
+			// file systems without RENAME_NOREPLACE: a hard link fails the same way when the name is taken
+			err = os.Link(tmp, path)
+		}
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, os.ErrExist) {
-			// file systems without hard links: fall back to rename when the name is free
-			if _, serr := os.Lstat(path); errors.Is(serr, os.ErrNotExist) {
-				if rerr := os.Rename(tmp, path); rerr != nil {
-					return "", fmt.Errorf("rename: %w", rerr)
-				}
-				break
-			}
-		}
-		if i > 1000 {
-			return "", fmt.Errorf("link %s: %w", path, err)
+		if !errors.Is(err, os.ErrExist) || i > 1000 {
+			return "", fmt.Errorf("rename %s: %w", path, err)
 		}
 	}
 	if d, err := os.Open(dir); err == nil {

@@ -49,6 +49,7 @@ type block struct {
 	kind    kind
 	style   style
 	center  bool
+	indent  bool     // kindText: indented (remedies under their reason)
 	text    string   // kindText; kindQR: the content
 	label   string   // kindField: Chinese label
 	labelEN string   // kindField: English label (smaller, under the Chinese one where space allows)
@@ -190,7 +191,9 @@ func refusalBlocks(d kiosk.RefusalDoc) []block {
 		}
 		bs = append(bs, gap, text(styleHeading, false, fmt.Sprintf("%d. %s", i+1, msg)))
 		if r.Remedy != "" {
-			bs = append(bs, text(styleBody, false, "   办理建议："+r.Remedy))
+			rb := text(styleBody, false, "办理建议："+r.Remedy)
+			rb.indent = true
+			bs = append(bs, rb)
 		}
 	}
 	if len(d.Reasons) == 0 {
@@ -274,6 +277,9 @@ func wrapLine(r []rune, max float64, width func(rune) float64) []string {
 		for ; i < len(r); i++ {
 			cw := width(r[i])
 			if w+cw > max && i > 0 {
+				if unicode.IsSpace(r[i]) || (isWide(r[i]) && !isClosing(r[i])) {
+					brk = i
+				}
 				break
 			}
 			w += cw
@@ -308,4 +314,6 @@ func isWide(r rune) bool {
 		(r >= 0x2E80 && r <= 0x2FFF) || r == '—' || r == '…'
 }
 
-func isClosing(r rune) bool { return strings.ContainsRune("，。、；：？！）》」』】,.;:?!)", r) }
+func isClosing(r rune) bool {
+	return strings.ContainsRune("，。、；：？！）》」』】,.;:?!)", r)
+}

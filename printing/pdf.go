@@ -167,6 +167,23 @@ type pdfRenderer struct {
 	draw  bool
 	inQR  bool // drawing beside a QR code: no page breaks
 	info  layoutInfo
+	qrs   map[string][][]bool
+}
+
+// qr returns the module bitmap (quiet zone included) of a level-M QR code of data, made once per document.
+func (r *pdfRenderer) qr(data string) ([][]bool, error) {
+	if bm, ok := r.qrs[data]; ok {
+		return bm, nil
+	}
+	q, err := qrcode.New(data, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("qr code: %w", err)
+	}
+	if r.qrs == nil {
+		r.qrs = make(map[string][][]bool, 1)
+	}
+	r.qrs[data] = q.Bitmap()
+	return r.qrs[data], nil
 }
 
 // layoutInfo tells tests where things went (mm).
@@ -289,6 +306,9 @@ func (r *pdfRenderer) block(b block) error {
 		}
 		r.y += 3
 	case kindText:
+		if b.indent {
+			x, w = x+4, w-4
+		}
 		if r.draw {
 			save := r.draw
 			r.draw = false
@@ -325,11 +345,10 @@ func (r *pdfRenderer) block(b block) error {
 		}
 		r.y += h + 0.6
 	case kindQR:
-		q, err := qrcode.New(b.text, qrcode.Medium)
+		bm, err := r.qr(b.text) // with the 4-module quiet zone
 		if err != nil {
-			return fmt.Errorf("qr code: %w", err)
+			return err
 		}
-		bm := q.Bitmap() // with the 4-module quiet zone
 		n := len(bm)
 		inner := float64(n - 8)
 		mod := r.g.qrW / float64(n)

@@ -304,14 +304,24 @@ func (s *Service) lookupStatus(w http.ResponseWriter, r *http.Request) (wire.Sta
 }
 
 func (s *Service) hStatusJSON(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.lookupStatus(w, r)
-	if !ok {
-		if w.Header().Get("Retry-After") == "" {
-			writeErr(w, errNoApp)
-		}
+	if !s.limiter.allow(clientAddr(r), time.Now()) {
+		w.Header().Set("Retry-After", "1")
+		writeErr(w, &apiError{http.StatusTooManyRequests, wire.CodeRateLimited, "too many requests 查询过于频繁，请稍后再试"})
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	b, err := s.statusJSON(r.Context(), r.PathValue("receipt"), r.URL.Query().Get("t"))
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			s.log.Error("status", "err", err)
+		}
+		writeErr(w, errNoApp)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.Write(b)
 }
 
 func (s *Service) hStatusPage(w http.ResponseWriter, r *http.Request) {

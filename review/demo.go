@@ -18,17 +18,31 @@ const (
 	DemoStaffPIN         = "246810"
 )
 
-// demoNumber makes a checksum-valid ID number from 17 digits.
-func demoNumber(first17 string) string { return first17 + string(idcard.CheckChar(first17)) }
+// demoNumber makes a checksum-valid ID number from a region, a birth date (YYYYMMDD) and a sequence, the way
+// kiosk/idcard/samsim builds its demo cards.
+func demoNumber(region, birth string, seq int) string {
+	s := fmt.Sprintf("%s%s%03d", region, birth, seq)
+	return s + string(idcard.CheckChar(s))
+}
 
-// DemoRegistry is the demo provincial registry: ID numbers with their records. Kiosk demo cards whose
-// numbers are not listed get "no record".
+// DemoRegistry is the demo provincial registry, keyed by ID number. It covers the sample cards of the kiosk's
+// demo mode (samsim.DemoCards; a test keeps them in step):
+//
+//	张三   holds a Hangzhou residence permit (permit route works)
+//	李四   8 months of registration in Zhejiang (registration route works)
+//	王小明 child: no record
+//	赵小红 registered 14 months (but the card has expired)
+//	陈大文 registered 7 months
+//	简·样本 registered 3 months (too short)
 func DemoRegistry() map[string]wire.Precheck {
 	return map[string]wire.Precheck{
-		demoNumber("33112219900307123"): {Known: true, HasPermit: true, PermitCity: "杭州市", RegisteredSince: "2021-03-01", Months: 23},
-		demoNumber("52010119880815201"): {Known: true, HasPermit: false, PermitCity: "", RegisteredSince: "2022-05-10", Months: 8},
-		demoNumber("41010219950101302"): {Known: true, HasPermit: false, PermitCity: "", RegisteredSince: "2022-11-01", Months: 3},
-		demoNumber("34010419920610404"): {Known: true, HasPermit: true, PermitCity: "宁波市", RegisteredSince: "2020-01-15", Months: 36},
+		demoNumber("330102", "19850315", 13): {Known: true, HasPermit: true, PermitCity: "杭州市", RegisteredSince: "2021-09-01", Months: 27},
+		demoNumber("522601", "19901102", 57): {Known: true, RegisteredSince: "2022-06-01", Months: 8},
+		demoNumber("340102", "19700808", 22): {Known: true, RegisteredSince: "2021-12-01", Months: 14},
+		demoNumber("810000", "19920701", 15): {Known: true, RegisteredSince: "2022-07-01", Months: 7},
+		demoNumber("933826", "19880229", 2):  {Known: true, RegisteredSince: "2022-11-01", Months: 3},
+		// The sample applicant of package reviewtest.
+		"33112219900307123" + string(idcard.CheckChar("33112219900307123")): {Known: true, HasPermit: true, PermitCity: "杭州市", RegisteredSince: "2021-03-01", Months: 23},
 	}
 }
 

@@ -163,7 +163,9 @@ func (h *HTTPPoster) post(ctx context.Context, v any) error {
 type HTTPSMS struct{ HTTPPoster }
 
 // NewHTTPSMS returns an HTTP SMS driver posting to url, signed with secret.
-func NewHTTPSMS(url string, secret []byte) *HTTPSMS { return &HTTPSMS{HTTPPoster{URL: url, Secret: secret}} }
+func NewHTTPSMS(url string, secret []byte) *HTTPSMS {
+	return &HTTPSMS{HTTPPoster{URL: url, Secret: secret}}
+}
 
 // SendSMS posts m. Errors wrap ErrRemote or come from the network.
 func (h *HTTPSMS) SendSMS(ctx context.Context, m SMS) error {
@@ -453,4 +455,13 @@ func (s *Service) refreshGauges(ctx context.Context) error {
 	s.metrics.outboxLag.Set(lag)
 	s.metrics.outboxPending.Set(float64(q.OutboxPending))
 	return nil
+}
+
+// VerifyPosterSignature checks the signature an HTTPPoster puts on body (for receivers and tests).
+func VerifyPosterSignature(secret []byte, timestamp string, body []byte, sigHex string) bool {
+	m := hmac.New(sha256.New, secret)
+	io.WriteString(m, timestamp+"\n"+wire.BodyHash(body))
+	want := m.Sum(nil)
+	got, err := hex.DecodeString(sigHex)
+	return err == nil && hmac.Equal(want, got)
 }

@@ -42,7 +42,10 @@ type Options struct {
 	// Additions beyond the contract.
 	Registry   Registry // provincial registration records; nil: the demo table filled by DemoSeed
 	KeyFile    string   // server key (32 bytes, 0600) that encrypts kiosk secrets at rest; default DataDir/server.key
-	StatusRate float64  // status lookups per second per client address (burst 4×); 0 = 5, negative = unlimited
+	StatusRate float64  // status lookups per second per client address (burst 4×, at least 1); 0 = 5, negative = unlimited
+	// StatusCache is how long a status answer may be served from memory (each change made by this process
+	// drops it at once; the TTL bounds staleness between instances sharing PostgreSQL). 0 = 1 s, negative = off.
+	StatusCache time.Duration
 	// NoticeVersion is the notice-and-commitment text version handed to kiosks (default "2023-1").
 	NoticeVersion string
 }
@@ -64,6 +67,9 @@ type Service struct {
 	metrics  *metrics
 	handler  http.Handler
 	web      *web
+	cache    *statusCache
+	// statusStmt is the prepared hot query of status lookups.
+	statusStmt *sql.Stmt
 	closeMu  gosync.Mutex
 	closed   bool
 }
@@ -132,7 +138,16 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if rate == 0 {
 		rate = 5
 	}
-	s.limiter = newRateLimiter(rate, 4*rate)
+	if s.statusStmt, err = d.r.PrepareContext(ctx, d.rb(statusQuery)); err != nil {
+		d.close()
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	ttl := o.StatusCache
+	if ttl == 0 {
+		ttl = time.Second
+	}
+	s.cache = newStatusCache(ttl, 100000)
+	s.limiter = newRateLimiter(rate, max(4*rate, 1))
 	s.metrics = newMetrics(s)
 	if s.web, err = newWeb(s); err != nil {
 		d.close()
@@ -150,6 +165,7 @@ func (s *Service) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.statusStmt.Close()
 	return s.db.close()
 }
 
@@ -401,8 +417,8 @@ func (s *Service) auditTx(ctx context.Context, tx execer, actor, action, receipt
 
 // AuditEntry is one line of the audit log.
 type AuditEntry struct {
-	ID                              int64
-	At                              time.Time
+	ID                             int64
+	At                             time.Time
 	Actor, Action, Receipt, Detail string
 }
 

@@ -483,7 +483,7 @@ func (wb *web) reveal(w http.ResponseWriter, r *http.Request) {
 	receipt := r.PathValue("receipt")
 	sess := sessionOf(r)
 	if err := wb.s.db.tx(r.Context(), func(tx *sql.Tx) error {
-		return wb.s.auditTx(r.Context(), tx, sess.Reviewer, "review.reveal_id", receipt, "full ID number shown")
+		return wb.s.auditTx(r.Context(), tx, sess.Reviewer, "review.reveal_id", receipt, "full name and ID number shown")
 	}); err != nil {
 		wb.fail(w, r, err)
 		return

@@ -139,6 +139,7 @@ func (s *Service) missing(ctx context.Context, e execer, receipt string) ([]stri
 
 // event records a state change for the kiosk's updates feed.
 func (s *Service) event(ctx context.Context, tx execer, receipt, kioskID, state string, at, due time.Time, reasons []wire.Reason, actor string) error {
+	s.cache.drop(receipt) // dropped before and after the commit (see tx callers) so no stale answer survives
 	if reasons == nil {
 		reasons = []wire.Reason{}
 	}
@@ -152,6 +153,7 @@ func (s *Service) event(ctx context.Context, tx execer, receipt, kioskID, state 
 
 // putManifest stores a manifest; the same manifest again is a no-op, a different one a conflict.
 func (s *Service) putManifest(ctx context.Context, kioskID, receipt string, m wire.Manifest) (wire.ManifestResponse, error) {
+	defer s.cache.drop(receipt) // after the commit
 	var resp wire.ManifestResponse
 	rc, err := kiosk.ParseReceipt(receipt)
 	if err != nil {
@@ -241,6 +243,7 @@ func (b *blobStore) has(sum string, size int64) bool {
 
 // putMaterial stores the bytes of one listed material.
 func (s *Service) putMaterial(ctx context.Context, kioskID, receipt, sum, contentType string, data []byte) (wire.ManifestResponse, error) {
+	defer s.cache.drop(receipt) // after the commit
 	var resp wire.ManifestResponse
 	a, err := s.getApp(ctx, s.db.w, receipt)
 	if errors.Is(err, ErrNotFound) {
@@ -307,6 +310,7 @@ func (s *Service) putMaterial(ctx context.Context, kioskID, receipt, sum, conten
 
 // submit accepts a complete application: accepted_at = now, due_at = 2 working days later.
 func (s *Service) submit(ctx context.Context, kioskID, receipt string) (wire.SubmitResponse, error) {
+	defer s.cache.drop(receipt) // after the commit
 	var resp wire.SubmitResponse
 	now := s.now()
 	err := s.db.tx(ctx, func(tx *sql.Tx) error {
@@ -390,22 +394,46 @@ var zeroHash = strings.Repeat("0", 64)
 // Status returns the public status of receipt when token matches its status token; an unknown receipt and a
 // wrong or missing token both give ErrNotFound.
 func (s *Service) Status(ctx context.Context, receipt, token string) (wire.Status, error) {
+	c, err := s.statusEntry(ctx, receipt)
+	if err != nil {
+		return wire.Status{}, err
+	}
+	got := sha256Hex(token)
+	if subtle.ConstantTimeCompare([]byte(got), []byte(c.tokenHash)) != 1 || c.st.Receipt == "" || token == "" {
+		return wire.Status{}, fmt.Errorf("status: %w", ErrNotFound)
+	}
+	return c.st, nil
+}
+
+// statusJSON is Status encoded as the API answer.
+func (s *Service) statusJSON(ctx context.Context, receipt, token string) ([]byte, error) {
+	c, err := s.statusEntry(ctx, receipt)
+	if err != nil {
+		return nil, err
+	}
+	got := sha256Hex(token)
+	if subtle.ConstantTimeCompare([]byte(got), []byte(c.tokenHash)) != 1 || c.st.Receipt == "" || token == "" {
+		return nil, fmt.Errorf("status: %w", ErrNotFound)
+	}
+	return c.json, nil
+}
+
+// statusEntry loads (or takes from the cache) the status of receipt; unknown receipts give an entry with
+// the zero hash and an empty Receipt, so the caller's comparison takes the same time.
+func (s *Service) statusEntry(ctx context.Context, receipt string) (cachedStatus, error) {
+	now := time.Now()
+	if c, ok := s.cache.get(receipt, now); ok {
+		return c, nil
+	}
 	var st wire.Status
 	var th, note, reasons string
 	var acc, due, dec int64
-	err := s.db.row(ctx, s.db.r, statusQuery, receipt).Scan(&th, &st.MaskedName, &st.State, &acc, &due, &dec, &st.Decision, &st.PermitNo, &reasons, &note)
+	err := s.statusStmt.QueryRowContext(ctx, receipt).Scan(&th, &st.MaskedName, &st.State, &acc, &due, &dec, &st.Decision, &st.PermitNo, &reasons, &note)
 	if errors.Is(err, sql.ErrNoRows) {
-		th = zeroHash
-		err = nil
-		st = wire.Status{}
-		receipt = ""
+		return cachedStatus{tokenHash: zeroHash}, nil // not cached: receipts are guessable, keep the map small
 	}
 	if err != nil {
-		return wire.Status{}, fmt.Errorf("status: %w", err)
-	}
-	got := sha256Hex(token)
-	if subtle.ConstantTimeCompare([]byte(got), []byte(th)) != 1 || receipt == "" || token == "" {
-		return wire.Status{}, fmt.Errorf("status: %w", ErrNotFound)
+		return cachedStatus{}, fmt.Errorf("status: %w", err)
 	}
 	st.Receipt = receipt
 	st.StateLabel = kiosk.State(st.State).Label()
@@ -425,7 +453,9 @@ func (s *Service) Status(ctx context.Context, receipt, token string) (wire.Statu
 		st.Reasons = append(st.Reasons, wire.Reason{Code: "reviewer_note", Message: "审核意见：" + note})
 	}
 	st.Next = nextStep(kiosk.State(st.State), st.PermitNo)
-	return st, nil
+	c := cachedStatus{tokenHash: th, st: st, json: mustJSON(st)}
+	s.cache.put(receipt, c, now)
+	return c, nil
 }
 
 // nextStep tells the applicant what happens next, in Chinese.
@@ -445,6 +475,7 @@ func nextStep(st kiosk.State, permit string) string {
 
 // startReview moves an accepted application to in_review (idempotent for other states).
 func (s *Service) startReview(ctx context.Context, reviewer, receipt string) error {
+	defer s.cache.drop(receipt) // after the commit
 	now := s.now()
 	return s.db.tx(ctx, func(tx *sql.Tx) error {
 		a, err := s.getApp(ctx, tx, receipt)
@@ -479,6 +510,7 @@ var ErrNoReason = errors.New("a rejection needs at least one reason 不予办理
 // validity) and queues the provincial push; both queue an SMS. Errors wrap ErrNotFound, ErrState, ErrNoReason
 // or come from the store.
 func (s *Service) Decide(ctx context.Context, reviewer, receipt string, d Decision) error {
+	defer s.cache.drop(receipt) // after the commit
 	now := s.now()
 	catalogue := map[string]wire.Reason{}
 	for _, r := range reasonCatalogue() {

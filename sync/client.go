@@ -309,10 +309,7 @@ func (c *Client) PutMaterial(ctx context.Context, r kiosk.Receipt, m kiosk.Mater
 
 // putMaterial uploads m whose bytes hash to sum (already checked).
 func (c *Client) putMaterial(ctx context.Context, r kiosk.Receipt, m kiosk.Material, sum string) error {
-	ct := m.ContentType
-	if ct == "" {
-		ct = http.DetectContentType(m.Data)
-	}
+	ct := contentType(m)
 	return c.do(ctx, request{
 		method: http.MethodPut, path: "/applications/" + url.PathEscape(r.String()) + "/materials/" + sum,
 		body: m.Data, bodyHash: sum, contentType: ct, signed: true,

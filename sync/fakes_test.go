@@ -101,6 +101,7 @@ func (f *fakeOutbox) Claim(ctx context.Context, ds string, lease time.Duration) 
 		return store.OutboxItem{}, store.ErrNoWork
 	}
 	best.item.LeaseUntil = now.Add(lease)
+	best.item.Attempts++ // as the store does: a claim counts as an attempt
 	return best.item, nil
 }
 
@@ -148,7 +149,6 @@ func (f *fakeOutbox) Retry(ctx context.Context, id int64, next time.Time, lastEr
 	defer f.mu.Unlock()
 	r := f.row(id)
 	r.next, r.lastErr, r.item.LeaseUntil = next, lastErr, time.Time{}
-	r.item.Attempts++
 	return nil
 }
 
@@ -157,7 +157,6 @@ func (f *fakeOutbox) Dead(ctx context.Context, id int64, lastErr string) error {
 	defer f.mu.Unlock()
 	r := f.row(id)
 	r.state, r.lastErr, r.item.LeaseUntil = kiosk.StateDead, lastErr, time.Time{}
-	r.item.Attempts++
 	return nil
 }
 

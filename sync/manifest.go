@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -88,8 +89,16 @@ func BuildManifest(a kiosk.Application, kioskID string) (wire.Manifest, error) {
 		}
 		m.Materials = append(m.Materials, wire.MaterialRef{
 			Kind: string(mat.Kind), Page: mat.Page, SHA256: sum, Size: int64(len(mat.Data)),
-			ContentType: mat.ContentType, Warnings: mat.Warnings,
+			ContentType: contentType(mat), Warnings: mat.Warnings,
 		})
 	}
 	return m, nil
+}
+
+// contentType is the material's content type, sniffed when the application does not say.
+func contentType(m kiosk.Material) string {
+	if m.ContentType != "" {
+		return m.ContentType
+	}
+	return http.DetectContentType(m.Data)
 }

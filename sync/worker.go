@@ -54,10 +54,10 @@ type WorkerOptions struct {
 	ConfigEvery    time.Duration // (15 min)
 	UpdatesEvery   time.Duration // pull of state updates and purge (60 s)
 
-	HealthFunc func() []kiosk.Health     // device health for the heartbeat; nil: none
-	OnConfig   func(wire.KioskConfig)    // called with the cached config at start and each changed fetch
-	Logger     *slog.Logger              // (slog.Default)
-	OnDelivery func(kiosk.Receipt, error) // optional: called after each delivery attempt (nil error: delivered)
+	HealthFunc func() []kiosk.Health      // device health for the heartbeat; nil: none
+	OnConfig   func(wire.KioskConfig)     // called with the cached config at start and each changed fetch
+	Logger     *slog.Logger               // (slog.Default)
+	OnDelivery func(kiosk.Receipt, error) // optional: called after each attempt is recorded, with its error (nil: delivered)
 }
 
 // Worker delivers the outbox to the review service and keeps the kiosk in step with it. Its methods are safe
@@ -157,6 +157,9 @@ func (w *Worker) noteOK() {
 }
 
 func (w *Worker) noteErr(err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
 	w.mu.Lock()
 	w.lastErr = err
 	w.mu.Unlock()
@@ -295,7 +298,7 @@ func (w *Worker) drain(ctx context.Context) error {
 
 // backoff is the full-jitter delay after attempt failures: uniform in [0, min(MaxDelay, BaseDelay·2^attempt)).
 func (w *Worker) backoff(attempt int) time.Duration {
-	ceil := w.o.BaseDelay
+	ceil := w.o.BaseDelay // attempt < 0 (no claim counted yet) is treated as 0
 	for i := 0; i < attempt && ceil < w.o.MaxDelay; i++ {
 		ceil *= 2
 	}
@@ -339,7 +342,7 @@ func (w *Worker) deliverOne(ctx context.Context) (more bool, err error) {
 	}
 	if err != nil {
 		err = fmt.Errorf("load %s: %w", rcpt, err)
-		w.st.Retry(sctx, item.ID, w.o.Clock.Now().Add(w.backoff(item.Attempts)), err.Error())
+		w.st.Retry(sctx, item.ID, w.o.Clock.Now().Add(w.backoff(item.Attempts - 1)), err.Error())
 		w.noteErr(err)
 		return false, err
 	}
@@ -347,7 +350,7 @@ func (w *Worker) deliverOne(ctx context.Context) (more bool, err error) {
 	app = kiosk.Application{} // drop the materials before the next claim
 	_ = app
 	if w.o.OnDelivery != nil {
-		w.o.OnDelivery(item.Receipt, err)
+		defer w.o.OnDelivery(item.Receipt, err) // after the outcome is recorded
 	}
 	switch {
 	case err == nil:
@@ -364,7 +367,7 @@ func (w *Worker) deliverOne(ctx context.Context) (more bool, err error) {
 		w.fails = 0
 		w.noteOK()
 		w.clearErr()
-		w.log.Info("delivered", "receipt", rcpt, "state", state, "attempts", item.Attempts+1)
+		w.log.Info("delivered", "receipt", rcpt, "state", state, "attempts", item.Attempts)
 		return true, nil
 	case ctx.Err() != nil:
 		// Interrupted (shutdown): release the row for the next run.
@@ -379,7 +382,7 @@ func (w *Worker) deliverOne(ctx context.Context) (more bool, err error) {
 		w.log.Error("delivery refused; row is dead", "receipt", rcpt, "err", msg)
 		return true, nil
 	default:
-		d := w.backoff(item.Attempts)
+		d := w.backoff(item.Attempts - 1)
 		if ra := RetryAfter(err); ra > d {
 			d = ra
 		}
@@ -388,7 +391,7 @@ func (w *Worker) deliverOne(ctx context.Context) (more bool, err error) {
 			w.log.Error("outbox retry failed", "receipt", rcpt, "err", rerr)
 		}
 		w.noteErr(err)
-		w.log.Warn("delivery failed; will retry", "receipt", rcpt, "attempts", item.Attempts+1,
+		w.log.Warn("delivery failed; will retry", "receipt", rcpt, "attempts", item.Attempts,
 			"next", next, "err", err)
 		return true, err
 	}

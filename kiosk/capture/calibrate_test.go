@@ -33,7 +33,7 @@ func calibrationSet(n, w, h int) []sample {
 		base := RealLikeScene(seed, w, h)
 		out = append(out, sample{"good", base, q})
 		b := base
-		b.Blur = 0.0022 + 0.003*r.Float64() // σ ≈ 5.5–13 px at 2480
+		b.Blur = 0.0015 + 0.0015*r.Float64() // σ ≈ 3.7–7.4 px at 2480
 		out = append(out, sample{"blur", b, q})
 		d := base
 		d.Light = 0.08 + 0.14*r.Float64()
@@ -143,7 +143,7 @@ func TestBlurCurve(t *testing.T) {
 	for _, b := range []float64{0, 0.0004, 0.0008, 0.0012, 0.0016, 0.002, 0.0025, 0.003, 0.004} {
 		var lo, hi float64 = 1e9, 0
 		for seed := uint64(1); seed <= 6; seed++ {
-			s := RealLikeScene(seed, 1836, 2448)
+			s := RealLikeScene(seed, 900, 1200)
 			s.Blur = b
 			p := measureSample(t, sample{"", s, 80})
 			lo, hi = min(lo, p.Metrics.Sharpness), max(hi, p.Metrics.Sharpness)

@@ -21,17 +21,20 @@ const (
 	// Blur: Sharpness = var(Laplacian) / mean(|∇|²) on the grey copy. For an edge blurred with σ pixels it
 	// falls like 1/σ², independent of how much text the page has and of its contrast (both cancel); plain
 	// var(Laplacian) is reported as LapVar for comparison but depends on the amount of text.
-	BlurMaxSharpness = 1.0
+	BlurMaxSharpness = 2.5
 	// Dark: the bright end of the page (98th percentile, the paper) is below this grey level.
 	DarkMaxP98 = 90
 	// Bright: the paper is clipped (median ≥ BrightMinP50) and even the darkest 2 % of the sheet (the ink) is
 	// lighter than BrightMinInkP2: washed out.
 	BrightMinInkP2 = 110
-	BrightMinP50   = 250
+	BrightMinP50   = 254
 	// Blank: fewer than this fraction of the sheet's pixels are on an edge of at least BlankMinGrad grey
 	// levels per pixel (low enough that blurred text still counts as content, high enough for noise).
-	BlankMaxInkDensity = 0.01
-	BlankMinGrad       = 8
+	// The level rises to BlankNoiseFactor × the estimated noise σ on noisy photographs (for Gaussian noise
+	// |∇| exceeds 3.2σ with probability e^-10).
+	BlankMaxInkDensity = 0.02
+	BlankMinGrad       = 8.0
+	BlankNoiseFactor   = 3.2
 	// EdgeMinGrad is the stronger edge level reported as EdgeDensity (diagnostics only).
 	EdgeMinGrad = 20
 	// Small: the normalised page's long side is below this (≈ 150 dpi on A4).
@@ -55,13 +58,15 @@ type Metrics struct {
 	EdgeDensity   float64 // fraction of on-page pixels with |∇| ≥ EdgeMinGrad
 	InkDensity    float64 // fraction of on-page pixels with |∇| ≥ BlankMinGrad (blank-page test)
 	P2, P50, P98  int     // luminance percentiles of the whole frame (0–255)
-	InkP2         int     // 2nd percentile on the page only (how dark the ink is)
+	InkP2         int     // 2nd percentile on the sheet only (how dark the ink is)
+	PageP50       int     // median on the sheet only (the paper)
+	Noise         float64 // estimated noise σ on the grey copy
 	PageFraction  float64 // share of the frame taken as the sheet (see pageMask)
 }
 
 // Check runs the quality gate on img and returns its warnings (nil when the page looks fine) and the
-// measurements. A dark page gets only the dark warning and a blank page only the blank one: blur and glare
-// cannot be judged there (and the applicant fixes one thing at a time).
+// measurements. At most one of dark, blank, bright, blur is given, in that order: a dark, blank or washed-out
+// page cannot be judged for what follows (and the applicant fixes one thing at a time); small can come on top.
 func Check(img image.Image) ([]Warning, Metrics) {
 	g := greyCopy(img, GateSize)
 	m := measure(g)
@@ -74,13 +79,11 @@ func Check(img image.Image) ([]Warning, Metrics) {
 		ws = append(ws, WarnDark)
 	case m.InkDensity < BlankMaxInkDensity:
 		ws = append(ws, WarnBlank)
-	default:
-		if m.InkP2 >= BrightMinInkP2 && m.P50 >= BrightMinP50 {
-			ws = append(ws, WarnBright)
-		}
-		if m.Sharpness < BlurMaxSharpness {
-			ws = append(ws, WarnBlur)
-		}
+	case m.InkP2 >= BrightMinInkP2 && m.PageP50 >= BrightMinP50:
+		// Washed out: clipping hides the edges, so blur cannot be judged either.
+		ws = append(ws, WarnBright)
+	case m.Sharpness < BlurMaxSharpness:
+		ws = append(ws, WarnBlur)
 	}
 	if max(m.Width, m.Height) < MinLongSide {
 		ws = append(ws, WarnSmall)
@@ -151,25 +154,63 @@ func measure(g grey) Metrics {
 	m.P2, m.P50, m.P98 = percentile(&hist, n, 0.02), percentile(&hist, n, 0.50), percentile(&hist, n, 0.98)
 	if g.w < 8 || g.h < 8 {
 		m.PageFraction = 1
-		m.InkP2 = m.P2
+		m.InkP2, m.PageP50 = m.P2, m.P50
+		m.Sharpness = math.Inf(1)
 		return m
 	}
 	inside := pageMask(g)
-	var ink [256]int
-	var lapSum, lapSq, gradSq float64
-	strong, weak, cnt := 0, 0, 0
-	const strongSq, weakSq = 4 * EdgeMinGrad * EdgeMinGrad, 4 * BlankMinGrad * BlankMinGrad
+	// Pass 1: the sheet's histogram: ink and paper levels.
+	var page [256]int
+	cnt := 0
 	for y := 1; y < g.h-1; y++ {
-		row := g.pix[y*g.w:]
-		up := g.pix[(y-1)*g.w:]
-		dn := g.pix[(y+1)*g.w:]
-		in := inside[y*g.w:]
+		row, in := g.pix[y*g.w:], inside[y*g.w:]
+		for x := 1; x < g.w-1; x++ {
+			if in[x] {
+				page[row[x]]++
+				cnt++
+			}
+		}
+	}
+	m.PageFraction = float64(cnt) / float64(n)
+	if cnt == 0 {
+		m.InkP2, m.PageP50 = m.P2, m.P50
+		m.Sharpness = math.Inf(1)
+		return m
+	}
+	m.InkP2, m.PageP50 = percentile(&page, cnt, 0.02), percentile(&page, cnt, 0.50)
+	// Noise σ from the lower quartile of |Laplacian| over plain paper (after Immerkær): for Gaussian noise the
+	// quartile is 0.3186·√20·σ. Only pixels near the paper level count (not ink), and not clipped ones (no
+	// noise left there); the quartile rather than the median keeps anti-aliased text edges out.
+	var lapH [256]int
+	lapN := 0
+	for y := 1; y < g.h-1; y++ {
+		row, up, dn, in := g.pix[y*g.w:], g.pix[(y-1)*g.w:], g.pix[(y+1)*g.w:], inside[y*g.w:]
+		for x := 1; x < g.w-1; x++ {
+			c := int(row[x])
+			if !in[x] || c < 6 || c > 249 || abs(c-m.PageP50) > 40 {
+				continue
+			}
+			lap := int(up[x]) + int(dn[x]) + int(row[x-1]) + int(row[x+1]) - 4*c
+			lapH[min(abs(lap), 255)]++
+			lapN++
+		}
+	}
+	if lapN > cnt/20 {
+		m.Noise = (float64(percentile(&lapH, lapN, 0.25)) + 0.5) / (0.3186 * math.Sqrt(20))
+	}
+	// Pass 2: Laplacian variance, gradient energy and edge densities on the page.
+	var lapSum, lapSq, gradSq float64
+	strong, weak := 0, 0
+	const strongSq = 4 * EdgeMinGrad * EdgeMinGrad
+	wt := max(BlankMinGrad, BlankNoiseFactor*m.Noise)
+	weakSq := int(4 * wt * wt)
+	for y := 1; y < g.h-1; y++ {
+		row, up, dn, in := g.pix[y*g.w:], g.pix[(y-1)*g.w:], g.pix[(y+1)*g.w:], inside[y*g.w:]
 		for x := 1; x < g.w-1; x++ {
 			if !in[x] {
 				continue
 			}
 			c := int(row[x])
-			ink[c]++
 			lap := int(up[x]) + int(dn[x]) + int(row[x-1]) + int(row[x+1]) - 4*c
 			gx := int(row[x+1]) - int(row[x-1]) // 2× the central difference
 			gy := int(dn[x]) - int(up[x])
@@ -183,26 +224,30 @@ func measure(g grey) Metrics {
 			if g2 >= weakSq {
 				weak++
 			}
-			cnt++
 		}
 	}
-	m.PageFraction = float64(cnt) / float64(n)
-	if cnt == 0 {
-		m.InkP2 = m.P2
-		m.Sharpness = math.Inf(1)
-		return m
+	fc := float64(cnt)
+	mean := lapSum / fc
+	m.LapVar = lapSq/fc - mean*mean
+	// Noise-compensated ratio: white noise of σ adds 20σ² to var(L) and σ² to mean |∇|² (central differences).
+	s2 := m.Noise * m.Noise
+	num, den := m.LapVar-20*s2, gradSq/fc-s2
+	switch {
+	case den <= 1:
+		m.Sharpness = math.Inf(1) // no structure at all: blank, not blurred
+	default:
+		m.Sharpness = max(num, 0) / den
 	}
-	m.InkP2 = percentile(&ink, cnt, 0.02)
-	mean := lapSum / float64(cnt)
-	m.LapVar = lapSq/float64(cnt) - mean*mean
-	if gradSq > 0 {
-		m.Sharpness = m.LapVar / (gradSq / float64(cnt))
-	} else {
-		m.Sharpness = math.Inf(1)
-	}
-	m.EdgeDensity = float64(strong) / float64(cnt)
-	m.InkDensity = float64(weak) / float64(cnt)
+	m.EdgeDensity = float64(strong) / fc
+	m.InkDensity = float64(weak) / fc
 	return m
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // pageMask finds the sheet of paper in the frame, so that the desk around it and the sheet's own border

@@ -61,6 +61,10 @@ var (
 	ErrChecksum  = errors.New("身份证号码校验位不正确")
 )
 
+// chinaTime is UTC+8, Asia/Shanghai's offset (no daylight saving since 1991); package kiosk, which holds the
+// Shanghai location, imports this package, so it cannot be used here.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
 var weights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 
 const checkChars = "10X98765432"
@@ -113,7 +117,11 @@ func validateNumberAt(s string, now time.Time) error {
 		return ErrRegion
 	}
 	b, err := time.Parse("20060102", s[6:14])
-	if err != nil || b.Format("20060102") != s[6:14] || b.Year() < 1900 || b.After(now) {
+	// Compare calendar dates, today's taken in China Standard Time (a UTC instant early in the Shanghai
+	// morning is still yesterday in UTC).
+	y, m, d := now.In(chinaTime).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	if err != nil || b.Format("20060102") != s[6:14] || b.Year() < 1900 || b.After(today) {
 		return ErrBirthDate
 	}
 	if CheckChar(s) != last {

@@ -66,6 +66,14 @@ func TestValidateNumberErrors(t *testing.T) {
 	if err := validateNumberAt(withCheck("11010520261204002"), now); err != nil {
 		t.Errorf("born today: %v", err)
 	}
+	// 2026-12-03 17:00 UTC is already 2026-12-04 01:00 in China: someone born on the 4th is born today.
+	early := time.Date(2026, 12, 3, 17, 0, 0, 0, time.UTC)
+	if err := validateNumberAt(withCheck("11010520261204002"), early); err != nil {
+		t.Errorf("born today (China date, UTC still yesterday): %v", err)
+	}
+	if err := validateNumberAt(withCheck("11010520261205002"), early); !errors.Is(err, ErrBirthDate) {
+		t.Errorf("born tomorrow (China date): %v", err)
+	}
 }
 
 // TestCheckCharSingleErrors: MOD 11-2 detects every single-digit substitution.

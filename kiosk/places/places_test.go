@@ -133,3 +133,34 @@ func TestLoadSchools(t *testing.T) {
 		t.Error("sample school still there after load")
 	}
 }
+
+func FuzzLoadCommunities(f *testing.F) {
+	f.Add("town_code,community\n331122001,城东社区\n")
+	f.Add("331122001,甲\n331122001,甲\n")
+	f.Add("331122999,甲\n")
+	f.Add("\"331122001\",\"a,b\"\n")
+	f.Fuzz(func(t *testing.T, data string) {
+		defer ResetSample()
+		if err := LoadCommunities(strings.NewReader(data)); err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			if !HasCommunity("331122001", "城东社区") {
+				t.Fatal("failed load changed the lists")
+			}
+			return
+		}
+		n := 0
+		for _, tw := range Towns() {
+			for _, c := range tw.Communities {
+				if strings.TrimSpace(c) == "" || !HasCommunity(tw.Code, c) {
+					t.Fatalf("town %s: community %q", tw.Code, c)
+				}
+				n++
+			}
+		}
+		if n == 0 {
+			t.Fatal("a successful load left no communities")
+		}
+	})
+}

@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"huren/kiosk"
@@ -72,10 +75,14 @@ func (t *Tx) Submit(a kiosk.Application) (kiosk.Application, error) {
 	}
 	mats := make([]kiosk.Material, len(a.Materials))
 	copy(mats, a.Materials)
+	sums := make([]string, len(mats))
+	parallel(len(mats), func(i int) {
+		sum := sha256.Sum256(mats[i].Data)
+		sums[i] = hex.EncodeToString(sum[:])
+	})
 	for i := range mats {
 		m := &mats[i]
-		sum := sha256.Sum256(m.Data)
-		h := hex.EncodeToString(sum[:])
+		h := sums[i]
 		if m.SHA256 == "" {
 			m.SHA256 = h
 		} else if m.SHA256 != h {
@@ -121,6 +128,8 @@ func (t *Tx) Submit(a kiosk.Application) (kiosk.Application, error) {
 		return kiosk.Application{}, fmt.Errorf("submit: %w", err)
 	}
 	if len(mats) > 0 {
+		boxes := make([][]byte, len(mats))
+		parallel(len(mats), func(i int) { boxes[i] = s.seal(mats[i].Data, rs) })
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO materials (app_id, idx, kind, page, size, sha256, data)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
@@ -128,7 +137,7 @@ func (t *Tx) Submit(a kiosk.Application) (kiosk.Application, error) {
 		}
 		defer stmt.Close()
 		for i, m := range mats {
-			if _, err := stmt.ExecContext(ctx, appID, i, string(m.Kind), m.Page, m.Size, m.SHA256, s.seal(m.Data, rs)); err != nil {
+			if _, err := stmt.ExecContext(ctx, appID, i, string(m.Kind), m.Page, m.Size, m.SHA256, boxes[i]); err != nil {
 				return kiosk.Application{}, fmt.Errorf("submit: insert material %d: %w", i, err)
 			}
 		}
@@ -316,4 +325,27 @@ func (s *Store) Counts(ctx context.Context) (Counts, error) {
 	}
 	c.OldestUnsent = fromNS(oldest)
 	return c, nil
+}
+
+// parallel runs fn(0..n-1) on up to GOMAXPROCS goroutines and waits for all of them.
+func parallel(n int, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var (
+		wg   gosync.WaitGroup
+		next atomic.Int64
+	)
+	for w := 0; w < workers; w++ {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }

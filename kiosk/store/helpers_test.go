@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -51,6 +52,7 @@ func testOptions(t testing.TB, clock kiosk.Clock) Options {
 		KioskNo:   7,
 		Clock:     clock,
 		FreeSpace: func(string) (int64, error) { return 10 << 30, nil },
+		Logger:    slog.New(slog.DiscardHandler),
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/cipher"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -30,9 +31,11 @@ import (
 	"strings"
 	"time"
 
+	gosync "sync"
+
 	"golang.org/x/sys/unix"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3"
 
 	"huren/kiosk"
 )
@@ -47,6 +50,60 @@ const (
 	DefaultRetention    = 7 * 24 * time.Hour
 	busyTimeoutMillis   = 10000
 	readPoolSize        = 4
+
+	// pageSize is set when the file is created: 64 KiB pages keep a material's overflow chain short
+	// (fewer WAL frames and write calls per submit). Existing files keep their page size.
+	pageSize = 65536
+	// walCheckpointBytes: the background checkpointer copies the WAL into the database once it is this
+	// large, or after checkpointIdle without writes, whichever comes first; SQLite's own auto-checkpoint
+	// (run inside a commit) is only the safety net at walAutoCheckpointBytes.
+	walCheckpointBytes     = 64 << 20
+	walAutoCheckpointBytes = 256 << 20
+	checkpointIdle         = time.Second
+)
+
+// Per-connection settings that have no DSN parameter, run by the drivers' connect hooks.
+//   - cache_spill=OFF: a submit's pages (several MiB) stay in the page cache until the commit instead of
+//     being spilled to the WAL mid-transaction and read back; cache_size is the cache kept between
+//     transactions (bounded memory on a kiosk).
+//   - journal_size_limit: the WAL file is truncated back to this size after a checkpoint resets it.
+const (
+	writerPragmas = `PRAGMA cache_spill = OFF; PRAGMA cache_size = -16384; PRAGMA journal_size_limit = 67108864;`
+	readerPragmas = `PRAGMA cache_size = -8192;`
+)
+
+var registerDrivers = gosync.OnceFunc(func() {
+	hook := func(pragmas string, autockpt bool) func(c *sqlite3.SQLiteConn) error {
+		return func(c *sqlite3.SQLiteConn) error {
+			if _, err := c.Exec(pragmas, nil); err != nil {
+				return fmt.Errorf("connection settings: %w", err)
+			}
+			if autockpt {
+				rows, err := c.Query("PRAGMA page_size", nil)
+				if err != nil {
+					return fmt.Errorf("connection settings: %w", err)
+				}
+				dest := []driver.Value{nil}
+				err = rows.Next(dest)
+				_ = rows.Close()
+				ps, ok := dest[0].(int64)
+				if err != nil || !ok || ps <= 0 {
+					return fmt.Errorf("connection settings: page size: %v", err)
+				}
+				if _, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walAutoCheckpointBytes/ps), nil); err != nil {
+					return fmt.Errorf("connection settings: %w", err)
+				}
+			}
+			return nil
+		}
+	}
+	sql.Register(driverWriter, &sqlite3.SQLiteDriver{ConnectHook: hook(writerPragmas, true)})
+	sql.Register(driverReader, &sqlite3.SQLiteDriver{ConnectHook: hook(readerPragmas, false)})
+})
+
+const (
+	driverWriter = "huren-sqlite3-writer"
+	driverReader = "huren-sqlite3-reader"
 )
 
 // Errors returned (possibly wrapped) by the store. Classify them with errors.Is.
@@ -90,13 +147,22 @@ type Store struct {
 	dir     string
 	w       *sql.DB // the one writer connection
 	r       *sql.DB // read pool
+	c       *sql.DB // the checkpointer's connection (copies the WAL into the database; no transactions)
 	aead    cipher.AEAD
 	damaged error // non-nil when integrity_check failed at open
+
+	kick      chan struct{} // a write committed: the checkpointer may have work
+	stop      chan struct{}
+	ckptDone  chan struct{}
+	closeOnce gosync.Once
+	closeErr  error
 }
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
+// dsn builds the connection string: the settings every connection gets. write selects the writer's
+// IMMEDIATE transactions; readers are query-only.
 func dsn(path string, write bool) string {
 	v := url.Values{}
 	v.Set("_journal_mode", "WAL")
@@ -108,7 +174,6 @@ func dsn(path string, write bool) string {
 		v.Set("_txlock", "immediate")
 	} else {
 		v.Set("_txlock", "deferred")
-		v.Set("_query_only", "on")
 	}
 	return path + "?" + v.Encode()
 }
@@ -150,15 +215,14 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	// Create the file ourselves so it (and the -wal/-shm files SQLite derives from it) is 0600.
-	f, err := os.OpenFile(o.Path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
+	if err := createFile(ctx, o.Path); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	_ = f.Close()
+	registerDrivers()
 
-	s := &Store{o: o, clock: o.Clock, log: o.Logger, dir: dir, aead: aead}
-	s.w, err = sql.Open("sqlite3", dsn(o.Path, true))
+	s := &Store{o: o, clock: o.Clock, log: o.Logger, dir: dir, aead: aead,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), ckptDone: make(chan struct{})}
+	s.w, err = sql.Open(driverWriter, dsn(o.Path, true))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -181,18 +245,95 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if s.damaged != nil {
 		s.log.Error("store damaged: refusing new applications", "path", o.Path, "err", s.damaged)
 	}
-	s.r, err = sql.Open("sqlite3", dsn(o.Path, false))
+	s.r, err = sql.Open(driverReader, dsn(o.Path, false)+"&_query_only=on")
 	if err != nil {
 		_ = s.w.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s.r.SetMaxOpenConns(readPoolSize)
 	s.r.SetMaxIdleConns(readPoolSize)
+	s.c, err = sql.Open("sqlite3", dsn(o.Path, false))
+	if err != nil {
+		_ = s.r.Close()
+		_ = s.w.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s.c.SetMaxOpenConns(1)
+	s.c.SetMaxIdleConns(1)
+	go s.checkpointer()
 	if err := s.r.PingContext(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("open store: read pool: %w", err)
 	}
 	return s, nil
+}
+
+// createFile creates the database file (mode 0600, which SQLite passes on to the -wal and -shm files)
+// with the store's page size and WAL mode, unless it already has content.
+func createFile(ctx context.Context, path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	_ = f.Close()
+	if err != nil || st.Size() > 0 {
+		return err
+	}
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// page_size only takes effect before the first write; journal_mode=WAL is that first write.
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL;", pageSize)); err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	return nil
+}
+
+// checkpointer copies the WAL into the database file in the background (PASSIVE: it never blocks a
+// writer or reader) after checkpointIdle without writes or as soon as the WAL exceeds walCheckpointBytes,
+// so a submit normally pays for one WAL append and one fsync only.
+func (s *Store) checkpointer() {
+	defer close(s.ckptDone)
+	idle := time.NewTimer(time.Hour)
+	idle.Stop()
+	for {
+		select {
+		case <-s.stop:
+			idle.Stop()
+			return
+		case <-s.kick:
+			if st, err := os.Stat(s.o.Path + "-wal"); err == nil && st.Size() >= walCheckpointBytes {
+				s.checkpoint()
+				continue
+			}
+			idle.Reset(checkpointIdle)
+		case <-idle.C:
+			s.checkpoint()
+		}
+	}
+}
+
+func (s *Store) checkpoint() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var busy, logFrames, done int
+	if err := s.c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done); err != nil {
+		s.log.Warn("store checkpoint failed", "err", err)
+	}
+}
+
+// Checkpoint copies everything in the WAL into the database file now (PASSIVE) and reports how many WAL
+// frames there were and how many are now in the database. Errors come from SQLite.
+func (s *Store) Checkpoint(ctx context.Context) (walFrames, checkpointed int, err error) {
+	var busy int
+	err = s.c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &walFrames, &checkpointed)
+	if err != nil {
+		return 0, 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	return walFrames, checkpointed, nil
 }
 
 // checkSettings verifies the DSN settings really took on the writer connection (WAL in particular:
@@ -324,18 +465,21 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both connection pools. It is safe to call more than once.
+// Close stops the checkpointer and closes the connection pools (the last close checkpoints the WAL
+// into the database file). It is safe to call more than once; do not call other methods after it.
 func (s *Store) Close() error {
-	var errs []error
-	if s.r != nil {
-		errs = append(errs, s.r.Close())
-		s.r = nil
-	}
-	if s.w != nil {
-		errs = append(errs, s.w.Close())
-		s.w = nil
-	}
-	return errors.Join(errs...)
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.ckptDone
+		var errs []error
+		for _, db := range []*sql.DB{s.c, s.r, s.w} {
+			if db != nil {
+				errs = append(errs, db.Close())
+			}
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
 }
 
 // writeTx runs fn in one IMMEDIATE transaction on the writer connection and commits it (durably:
@@ -351,6 +495,10 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	select {
+	case s.kick <- struct{}{}:
+	default:
 	}
 	return nil
 }

@@ -31,6 +31,12 @@ const FormatVersion = 1
 // MaxBytes is the largest calendar Load accepts.
 const MaxBytes = 1 << 20
 
+// Limits of a calendar Load accepts (a real notice has 7 holidays and under 10 adjusted workdays a year).
+const (
+	maxYears   = 200
+	maxPerYear = 64
+)
+
 // ErrInvalid is returned (wrapped) by Load for a calendar that cannot be read or does not make sense.
 var ErrInvalid = errors.New("invalid working-day calendar")
 
@@ -121,6 +127,9 @@ func (c *Calendar) Years() []int {
 
 func build(f file) (*Calendar, error) {
 	c := &Calendar{source: f.Source, covered: map[int]bool{}, off: map[int64]bool{}, on: map[int64]bool{}}
+	if len(f.Years) > maxYears {
+		return nil, fmt.Errorf("%d years, at most %d: %w", len(f.Years), maxYears, ErrInvalid)
+	}
 	years := append([]Year(nil), f.Years...)
 	sort.SliceStable(years, func(i, j int) bool { return years[i].Year < years[j].Year })
 	for _, y := range years {
@@ -131,6 +140,9 @@ func build(f file) (*Calendar, error) {
 			return nil, fmt.Errorf("year %d listed twice: %w", y.Year, ErrInvalid)
 		}
 		c.covered[y.Year] = true
+		if len(y.Holidays) > maxPerYear || len(y.Workdays) > maxPerYear {
+			return nil, fmt.Errorf("year %d: over %d entries: %w", y.Year, maxPerYear, ErrInvalid)
+		}
 		for _, h := range y.Holidays {
 			from, err := parseDay(h.From, y.Year)
 			if err != nil {

@@ -209,6 +209,10 @@ func TestLoadErrors(t *testing.T) {
 			t.Errorf("%s: Load error = %v, want ErrInvalid", name, err)
 		}
 	}
+	many := `{"format":1,"years":[{"year":2027,"workdays":[` + strings.Repeat(`"2027-01-09",`, 64) + `"2027-01-09"]}]}`
+	if _, err := Load(strings.NewReader(many)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("65 workdays: Load error = %v, want ErrInvalid", err)
+	}
 	big := `{"format":1,"source":"` + strings.Repeat("x", MaxBytes) + `","years":[]}`
 	if _, err := Load(strings.NewReader(big)); !errors.Is(err, ErrInvalid) {
 		t.Errorf("oversized: Load error = %v, want ErrInvalid", err)
@@ -229,4 +233,39 @@ func BenchmarkDeadlineBaseline(b *testing.B) { // weekends only: an empty calend
 	for b.Loop() {
 		c.Deadline(t0, 2)
 	}
+}
+
+func FuzzLoad(f *testing.F) {
+	b, _ := Default().Marshal()
+	f.Add(b)
+	f.Add([]byte(`{"format":1,"years":[{"year":2027,"holidays":[{"name":"元旦","from":"2027-01-01","to":"2027-01-03"}],"workdays":["2027-01-09"]}]}`))
+	f.Add([]byte(`{"format":1,"years":[]}`))
+	f.Add([]byte(`{"format":1,"years":[{"year":2027},{"year":2027}]}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Load(bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		out, err := c.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := Load(bytes.NewReader(out))
+		if err != nil {
+			t.Fatalf("Load(Marshal()) = %v", err)
+		}
+		out2, _ := c2.Marshal()
+		if !bytes.Equal(out, out2) {
+			t.Fatalf("not stable:\n%s\n%s", out, out2)
+		}
+		// Deadline always lands on a working day (or the day itself for n = 0) and moves forward.
+		t0 := time.Date(2026, 12, 30, 9, 0, 0, 0, kiosk.Shanghai)
+		if d := c.Deadline(t0, 2); !d.After(t0) || !c.IsWorkday(d) {
+			t.Fatalf("Deadline = %s", d)
+		}
+	})
 }

@@ -20,6 +20,9 @@ type Options struct {
 	Reopen   time.Duration // between attempts to reopen a vanished port; 1 s when zero
 	Retries  int           // read attempts of one placed card before 请重新放置身份证; 3 when zero
 	Logger   *slog.Logger  // slog.Default() when nil
+	// AllowAbsent makes OpenWith succeed when the reader is missing or silent at start (ErrIO, ErrTimeout):
+	// Read then keeps trying to open it and Health reports it as not connected. Module faults still fail.
+	AllowAbsent bool
 	// OpenPort opens the transport; sam.OpenPort when nil (tests inject fakes).
 	OpenPort func(path string, baud int) (Port, error)
 }
@@ -105,6 +108,10 @@ func OpenWith(ctx context.Context, port string, o Options) (*Reader, error) {
 	r.io.Lock()
 	defer r.io.Unlock()
 	if err := r.connect(ctx); err != nil {
+		if o.AllowAbsent && ctx.Err() == nil && (errors.Is(err, ErrIO) || errors.Is(err, ErrTimeout)) {
+			r.log.Warn("card reader not available yet", "err", err)
+			return r, nil
+		}
 		return nil, err
 	}
 	return r, nil
@@ -233,6 +240,8 @@ func (r *Reader) fail(err error) {
 		r.setHealth(false, "读卡器安全模块故障: "+err.Error())
 	case errors.Is(err, ErrTimeout):
 		r.setHealth(false, "读卡器无响应: "+err.Error())
+	case errors.Is(err, ErrChecksum), errors.Is(err, ErrLinkCorrupt), errors.Is(err, ErrLength):
+		r.setHealth(false, "读卡器通信数据错误（请检查波特率和线缆）: "+err.Error())
 	}
 }
 
@@ -312,7 +321,7 @@ func (r *Reader) Read(ctx context.Context) (idcard.Card, error) {
 				continue
 			}
 		}
-		card, err := r.attempt(ctx)
+		card, found, err := r.attempt(ctx)
 		switch {
 		case err == nil:
 			r.present, r.misses = true, 0
@@ -330,6 +339,14 @@ func (r *Reader) Read(ctx context.Context) (idcard.Card, error) {
 		case errors.Is(err, ErrModule):
 			r.fail(err)
 			return idcard.Card{}, readerFault(err)
+		case !found:
+			// No card involved yet: the link or the module misbehaves. Tell admin health; after a timeout
+			// reopen the port (which resets the module). The applicant keeps waiting.
+			r.fail(err)
+			if errors.Is(err, ErrTimeout) && r.conn != nil {
+				r.drop(r.conn)
+			}
+			failures = 0
 		default:
 			if errors.Is(err, ErrTimeout) {
 				r.fail(err)
@@ -358,11 +375,12 @@ func (r *Reader) ctxErr(ctx context.Context, err error) error {
 // errNoNewCard: no card, or the card already reported is still there.
 var errNoNewCard = errors.New("sam: no new card")
 
-// attempt runs one find; when a new card is there it selects and reads it (under io).
-func (r *Reader) attempt(ctx context.Context) (idcard.Card, error) {
+// attempt runs one find; when a new card is there it selects and reads it (under io). found tells whether a
+// new card answered the find (so an error is the card's, not the link's).
+func (r *Reader) attempt(ctx context.Context) (card idcard.Card, found bool, err error) {
 	resp, err := r.conn.Do(ctx, CmdFind, nil)
 	if err != nil {
-		return idcard.Card{}, err
+		return idcard.Card{}, false, err
 	}
 	clear(resp.Data)
 	if err := resp.Err(CmdFind); err != nil {
@@ -373,40 +391,40 @@ func (r *Reader) attempt(ctx context.Context) (idcard.Card, error) {
 					r.present, r.misses = false, 0
 				}
 			}
-			return idcard.Card{}, errNoNewCard
+			return idcard.Card{}, false, errNoNewCard
 		}
-		return idcard.Card{}, err
+		return idcard.Card{}, false, err
 	}
 	if r.present {
 		r.misses = 0
-		return idcard.Card{}, errNoNewCard
+		return idcard.Card{}, false, errNoNewCard
 	}
 	if resp, err = r.conn.Do(ctx, CmdSelect, nil); err != nil {
-		return idcard.Card{}, err
+		return idcard.Card{}, true, err
 	}
 	clear(resp.Data)
 	if err := resp.Err(CmdSelect); err != nil {
-		return idcard.Card{}, err
+		return idcard.Card{}, true, err
 	}
 	if resp, err = r.conn.Do(ctx, CmdReadText, nil); err != nil {
-		return idcard.Card{}, err
+		return idcard.Card{}, true, err
 	}
 	defer clear(resp.Data)
 	if err := resp.Err(CmdReadText); err != nil {
 		if errors.Is(err, ErrNoCard) {
-			return idcard.Card{}, errNoNewCard // removed between select and read
+			return idcard.Card{}, true, errNoNewCard // removed between select and read
 		}
-		return idcard.Card{}, err
+		return idcard.Card{}, true, err
 	}
-	card, err := DecodeReadText(resp.Data)
+	card, err = DecodeReadText(resp.Data)
 	if err != nil {
-		return idcard.Card{}, err
+		return idcard.Card{}, true, err
 	}
 	if err := ValidateCard(card); err != nil {
 		card.Wipe()
-		return idcard.Card{}, fmt.Errorf("validate number: %w", err)
+		return idcard.Card{}, true, fmt.Errorf("validate number: %w", err)
 	}
-	return card, nil
+	return card, true, nil
 }
 
 // DecodeReadText decodes the data of a 30 01 answer (text length, photo length, text, photo) into a Card.

@@ -75,15 +75,26 @@ var (
 	typeField                                        = field{typeMarkOffset, 2}
 )
 
-// raw decodes a UCS-2LE field without trimming. The temporary code-unit buffer is zeroed.
+// raw decodes a UCS-2LE field without trimming, straight into the result (no scratch copies of card text are
+// left behind). A surrogate pair decodes to its character; a lone surrogate to U+FFFD (then rejected by clean).
 func raw(t []byte, f field) string {
-	u := make([]uint16, f.n/2)
-	for i := range u {
-		u[i] = uint16(t[f.off+2*i]) | uint16(t[f.off+2*i+1])<<8
+	var sb strings.Builder
+	sb.Grow(f.n / 2 * 3)
+	for i := 0; i+1 < f.n; i += 2 {
+		u := rune(t[f.off+i]) | rune(t[f.off+i+1])<<8
+		if utf16.IsSurrogate(u) {
+			r := unicode.ReplacementChar
+			if i+3 < f.n {
+				r = utf16.DecodeRune(u, rune(t[f.off+i+2])|rune(t[f.off+i+3])<<8)
+			}
+			if r != unicode.ReplacementChar {
+				i += 2
+			}
+			u = r
+		}
+		sb.WriteRune(u)
 	}
-	s := string(utf16.Decode(u))
-	clear(u)
-	return s
+	return sb.String()
 }
 
 func trim(s string) string {
@@ -108,7 +119,7 @@ func bad(fieldName, format string, a ...any) error {
 func clean(name, s string) error {
 	for _, r := range s {
 		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			return bad(name, "invalid character U+%04X", r)
+			return bad(name, "invalid character") // the character itself is personal data: not in the error
 		}
 	}
 	return nil
@@ -276,6 +287,23 @@ func decodeForeign23(t []byte, c *idcard.Card) error {
 		c.Name = c.NameEN
 	}
 	return nil
+}
+
+// AddressLen is the size of the additional-address answer (30 03): 70 bytes of UCS-2LE.
+const AddressLen = 70
+
+// DecodeAddress decodes the data of a 90 answer to 30 03 (the address recorded after a change of residence).
+// data is zeroed before it returns. Errors are *TextError values wrapping ErrMalformed.
+func DecodeAddress(data []byte) (string, error) {
+	defer clear(data)
+	if len(data) != AddressLen {
+		return "", bad("address", "length %d, want %d", len(data), AddressLen)
+	}
+	a := str(data, field{0, AddressLen})
+	if err := clean("address", a); err != nil {
+		return "", err
+	}
+	return a, nil
 }
 
 // ValidateCard checks the card's number for its type: GB 11643 (idcard.ValidateNumber) for resident cards and

@@ -108,12 +108,13 @@ func (d *DemoReader) Cards() []idcard.Card { return DemoCards() }
 // Sim returns the simulator behind the reader (to inject faults in demos and tests).
 func (d *DemoReader) Sim() *Sim { return d.sim }
 
-// Read places the next demo card after the delay, reads it through the SAM protocol and removes it. It returns
+// Read places the next demo card after the delay, reads it through the SAM protocol and removes it. When ctx
+// ends before the card was placed, the same card comes next time. It returns
 // what sam.Reader.Read returns: the card, ctx.Err() when ctx ends, or a *kiosk.UserError.
 func (d *DemoReader) Read(ctx context.Context) (idcard.Card, error) {
 	d.mu.Lock()
-	c, delay := d.cards[d.next], d.delay
-	d.next = (d.next + 1) % len(d.cards)
+	i, delay := d.next, d.delay
+	c := d.cards[i]
 	d.mu.Unlock()
 
 	placeCtx, cancel := context.WithCancel(ctx)
@@ -142,6 +143,12 @@ func (d *DemoReader) Read(ctx context.Context) (idcard.Card, error) {
 		if err := d.sim.Place(c); err != nil {
 			panic(err) // DemoCards are static and encodable; a test covers every one
 		}
+		// The card is down: the next Read takes the next card (unless Next chose another meanwhile).
+		d.mu.Lock()
+		if d.next == i {
+			d.next = (i + 1) % len(d.cards)
+		}
+		d.mu.Unlock()
 	}()
 	card, err := d.r.Read(ctx)
 	cancel()

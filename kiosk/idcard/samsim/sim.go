@@ -34,6 +34,8 @@ const (
 	FaultRemoveBeforeRead
 	// FaultChecksum: every answer carries a wrong checksum.
 	FaultChecksum
+	// FaultChecksumRead: every answer to read text (30 01) carries a wrong checksum.
+	FaultChecksumRead
 	// FaultChecksumOnce: the next answer to read text carries a wrong checksum; then the fault clears.
 	FaultChecksumOnce
 	// FaultGarbage: random bytes (with stray preamble fragments) before and after every answer.
@@ -49,7 +51,7 @@ const (
 )
 
 var faultNames = map[Fault]string{FaultNone: "none", FaultNoCard: "no-card", FaultRemoveBeforeRead: "remove-before-read",
-	FaultChecksum: "checksum", FaultChecksumOnce: "checksum-once", FaultGarbage: "garbage", FaultSplit: "split",
+	FaultChecksum: "checksum", FaultChecksumRead: "checksum-read", FaultChecksumOnce: "checksum-once", FaultGarbage: "garbage", FaultSplit: "split",
 	FaultSlow: "slow", FaultSelfTest: "self-test", FaultMute: "mute"}
 
 func (f Fault) String() string {
@@ -88,12 +90,14 @@ type Sim struct {
 	empty    int  // find-card answers "no card" since the last Place/Remove
 	forbid   bool // a fingerprint command (30 10) was received
 	closed   bool
+	cards    []idcard.Card // given to Start, for PlaceNext
+	nextCard int
 	rnd      *rand.Rand
 	photoSeq byte
 }
 
 // Start creates a simulated module on a new pseudo-terminal, reachable through the symlink Path(), with the
-// first of cards placed on it (none when cards is empty). Errors come from creating the pty or the link, or
+// first of cards placed on it (none when cards is empty); PlaceNext places the others in turn. Errors come from creating the pty or the link, or
 // from a card that cannot be encoded.
 func Start(cards ...idcard.Card) (*Sim, error) {
 	dir, err := os.MkdirTemp("", "samsim")
@@ -102,7 +106,9 @@ func Start(cards ...idcard.Card) (*Sim, error) {
 	}
 	s := &Sim{dir: dir, link: filepath.Join(dir, "ttySAM0"), log: slog.Default().With("device", "samsim"),
 		faults: map[Fault]bool{}, counts: map[sam.Command]int{}, rnd: rand.New(rand.NewPCG(1, 2))}
+	s.cards = cards
 	if len(cards) > 0 {
+		s.nextCard = 1 % len(cards)
 		if err := s.Place(cards[0]); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -246,6 +252,21 @@ func (s *Sim) Place(c idcard.Card) error {
 	s.PlaceText(t)
 	clear(t)
 	return nil
+}
+
+// PlaceNext places the next of the cards given to Start (cycling), and returns its index. It returns -1 when
+// Start was given none, and an error when the card cannot be encoded.
+func (s *Sim) PlaceNext() (int, error) {
+	s.mu.Lock()
+	if len(s.cards) == 0 {
+		s.mu.Unlock()
+		return -1, nil
+	}
+	i := s.nextCard
+	c := s.cards[i]
+	s.nextCard = (i + 1) % len(s.cards)
+	s.mu.Unlock()
+	return i, s.Place(c)
 }
 
 // PlaceText puts a card with the given raw 256-byte text block on the reader (for tests of bad card data).
@@ -409,9 +430,11 @@ func (s *Sim) answer(m *os.File, cmd sam.Command, sw byte, data []byte) {
 	defer clear(frame)
 	s.mu.Lock()
 	f := s.faults
-	if f[FaultChecksum] || (f[FaultChecksumOnce] && cmd == sam.CmdReadText) {
+	if f[FaultChecksum] || ((f[FaultChecksumOnce] || f[FaultChecksumRead]) && cmd == sam.CmdReadText) {
 		frame[len(frame)-1] ^= 0x5A
-		delete(f, FaultChecksumOnce)
+		if cmd == sam.CmdReadText {
+			delete(f, FaultChecksumOnce)
+		}
 	}
 	slow, split, garbage := f[FaultSlow], f[FaultSplit], f[FaultGarbage]
 	var pre, post []byte

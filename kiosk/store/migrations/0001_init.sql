@@ -34,6 +34,7 @@ CREATE TABLE applications (
 CREATE INDEX applications_purge ON applications (purge_after) WHERE purge_after > 0 AND purged_at = 0;
 
 CREATE TABLE materials (
+    id      INTEGER PRIMARY KEY,            -- a rowid table: the rows are large (overflow chains)
     app_id  INTEGER NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
     idx     INTEGER NOT NULL,               -- position in the manifest's material list
     kind    TEXT    NOT NULL,
@@ -41,8 +42,8 @@ CREATE TABLE materials (
     size    INTEGER NOT NULL,
     sha256  TEXT    NOT NULL,
     data    BLOB    NOT NULL,               -- sealed bytes
-    PRIMARY KEY (app_id, idx)
-) WITHOUT ROWID;
+    UNIQUE (app_id, idx)
+);
 
 CREATE TABLE outbox (
     id           INTEGER PRIMARY KEY,

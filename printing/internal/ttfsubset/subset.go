@@ -104,7 +104,7 @@ func parseCmap(t []byte) (map[rune]uint16, error) {
 			best, bestRank = sub, rank
 		}
 	}
-	m := make(map[rune]uint16, 32768)
+	m := make(map[rune]uint16)
 	switch bestRank {
 	case 3:
 		if len(best) < 16 {
@@ -114,10 +114,12 @@ func parseCmap(t []byte) (map[rune]uint16, error) {
 		if 16+12*groups > len(best) {
 			return nil, fmt.Errorf("cmap format 12 groups: %w", ErrFormat)
 		}
-		for g := 0; g < groups; g++ {
+		budget := 0x110000 // code points at most: damaged tables cannot make Parse loop for long
+		for g := 0; g < groups && budget > 0; g++ {
 			p := best[16+12*g:]
 			start, end, gid := be.Uint32(p), be.Uint32(p[4:]), be.Uint32(p[8:])
-			for c := start; c <= end && c <= 0x10FFFF && end-start < 0x110000; c++ {
+			for c := start; c <= end && c <= 0x10FFFF && budget > 0; c++ {
+				budget--
 				m[rune(c)] = uint16(gid + c - start)
 			}
 		}
@@ -131,8 +133,10 @@ func parseCmap(t []byte) (map[rune]uint16, error) {
 		}
 		ends, starts := best[14:], best[16+segX2:]
 		deltas, ranges := best[16+2*segX2:], best[16+3*segX2:]
-		for s := 0; s < segX2/2; s++ {
+		budget := 0x10000
+		for s := 0; s < segX2/2 && budget > 0; s++ {
 			end, start := int(be.Uint16(ends[2*s:])), int(be.Uint16(starts[2*s:]))
+			budget -= max(0, end-start+1)
 			delta, ro := be.Uint16(deltas[2*s:]), int(be.Uint16(ranges[2*s:]))
 			for c := start; c <= end && c != 0xFFFF; c++ {
 				var gid uint16
