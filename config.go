@@ -175,6 +175,7 @@ func demoConfig(dataDir string) Config {
 	c.Camera = CameraConfig{Driver: "demo"}
 	c.Printer = PrinterConfig{Driver: "pdf", PDFDir: filepath.Join(dataDir, "receipts"), Paper: "roll80"}
 	c.Fullscreen = false
+	c.fill()
 	return c
 }
 

@@ -90,6 +90,7 @@ func runKiosk(ctx context.Context, o options, logger *slog.Logger, stdout io.Wri
 	if err != nil {
 		return err
 	}
+	sys.deps.LogTail = o.logTail
 	defer sys.Close()
 
 	fa := fyneapp.NewWithID("cn.gov.jinyun.huren")
@@ -138,12 +139,11 @@ func runKiosk(ctx context.Context, o options, logger *slog.Logger, stdout io.Wri
 
 // buildSystem opens the store, the devices, the review client and uploader (and in demo mode the embedded
 // review service) and fills app.Deps. On error everything opened so far is closed.
-func buildSystem(ctx context.Context, cfg Config, demo bool, logger *slog.Logger) (sys *system, err error) {
-	sys = &system{cfg: cfg, log: logger}
+func buildSystem(ctx context.Context, cfg Config, demo bool, logger *slog.Logger) (_ *system, err error) {
+	sys := &system{cfg: cfg, log: logger}
 	defer func() {
 		if err != nil {
 			sys.Close()
-			sys = nil
 		}
 	}()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -229,16 +229,9 @@ func buildSystem(ctx context.Context, cfg Config, demo bool, logger *slog.Logger
 		Normalize: capture.Normalize,
 		Logger:    logger,
 		KioskNo:   cfg.KioskNo, Hotline: cfg.Hotline, PublicURL: cfg.PublicBaseURL,
-		PINHashes: func() []string {
-			c, ok := worker.Config()
-			if !ok {
-				return nil
-			}
-			hs := make([]string, 0, len(c.StaffPINs))
-			for _, p := range c.StaffPINs {
-				hs = append(hs, p.Hash)
-			}
-			return hs
+		StaffPINs: func() []wire.StaffPIN {
+			c, _ := worker.Config()
+			return c.StaffPINs
 		},
 		LocalPINHash: cfg.Admin.LocalPINHash,
 		Health:       func(context.Context) []kiosk.Health { return health() },

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -25,6 +26,7 @@ import (
 var version = "dev"
 
 func main() {
+	fixLocale()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -58,7 +60,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o.fullscreenSet = isFlagSet(fs, "fullscreen")
-	logger := newLogger(stderr, o.logLevel)
+	ring := newLogRing(200)
+	o.logTail = ring.Tail
+	logger := newLogger(io.MultiWriter(stderr, ring), o.logLevel)
 	slog.SetDefault(logger)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -84,6 +88,7 @@ type options struct {
 	fullscreenSet bool
 	server        string
 	logLevel      string
+	logTail       func() []string // admin mode's log view
 }
 
 type exitError int
@@ -110,3 +115,12 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // since reports milliseconds since t, for start-up figures in the log.
 func since(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+
+// fixLocale gives Fyne a locale it can parse: the kiosk is Chinese first, and "C"/"POSIX" are not language
+// tags (Fyne logs an error for them).
+func fixLocale() {
+	l := os.Getenv("LANG")
+	if l == "" || l == "C" || l == "POSIX" || strings.HasPrefix(l, "C.") {
+		os.Setenv("LANG", "zh_CN.UTF-8")
+	}
+}

@@ -22,6 +22,11 @@ import (
 	"huren/kiosk/idcard"
 )
 
+func TestMain(m *testing.M) {
+	fixLocale()
+	os.Exit(m.Run())
+}
+
 // TestEndToEnd drives the real screens with the demo devices from Home to the receipt, then checks that the
 // application reached the in-process review service over real HTTP and was accepted, that the printed
 // receipt's QR code holds the status URL, and that the status page for that URL says 已受理 with the due date.
@@ -123,9 +128,12 @@ func TestEndToEnd(t *testing.T) {
 
 func runTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
+	var stderr bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = &stderr // zbarimg chatters about D-Bus there
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		t.Fatalf("%s %v: %v\n%s%s", name, args, err, out, stderr.Bytes())
 	}
 	return string(out)
 }

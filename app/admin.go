@@ -18,6 +18,7 @@ import (
 	"huren/kiosk"
 	"huren/kiosk/idcard"
 	"huren/kiosk/store"
+	"huren/sync/wire"
 )
 
 // Admin mode settings.
@@ -191,9 +192,9 @@ func (p *pinScreen) onOK() {
 	p.busy = true
 	p.refresh()
 	p.status.SetText(k.t("admin.pin.checking"))
-	var hashes []string
-	if k.d.PINHashes != nil {
-		hashes = append(hashes, k.d.PINHashes()...)
+	var pins []wire.StaffPIN
+	if k.d.StaffPINs != nil {
+		pins = append(pins, k.d.StaffPINs()...)
 	}
 	local := k.d.LocalPINHash
 	now := k.clock.Now()
@@ -206,9 +207,12 @@ func (p *pinScreen) onOK() {
 			return func() { p.busy = false; p.showLock(l) }
 		}
 		actor := ""
-		for i, h := range hashes {
-			if ok, _ := VerifyPIN(h, pin); ok {
-				actor = fmt.Sprintf("staff#%d", i+1)
+		for i, sp := range pins {
+			if ok, _ := VerifyPIN(sp.Hash, pin); ok {
+				actor = sp.Staff
+				if actor == "" {
+					actor = fmt.Sprintf("staff#%d", i+1)
+				}
 				break
 			}
 		}

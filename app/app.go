@@ -78,9 +78,11 @@ type Deps struct {
 	PublicURL     string // base of the status URL in the receipt's QR code
 	NoticeVersion string // version of the notice-and-commitment text (default NoticeVersion)
 
-	// PINHashes returns the staff PIN hashes (argon2id, PHC format) from the review service's config;
-	// LocalPINHash is the kiosk config's fallback. A PIN is accepted when it matches any of them.
-	PINHashes    func() []string
+	// StaffPINs returns the staff PIN hashes (argon2id, PHC format) from the review service's config
+	// ((*sync.Worker).Config().StaffPINs); LocalPINHash is the kiosk config's fallback (HashPIN makes one).
+	// A PIN is accepted when it matches any of them; the audit log names the staff member ("local" for the
+	// fallback).
+	StaffPINs    func() []wire.StaffPIN
 	LocalPINHash string
 
 	// Health reports the devices' state for admin mode (reader, camera …); the printer's status is asked
@@ -131,6 +133,7 @@ type Kiosk struct {
 	idlePop   *widget.PopUp
 	idleLabel *widget.Label
 
+	anims      []*fyne.Animation // running on the current screen, stopped when it changes
 	cornerTaps []time.Time
 	admin      adminState
 
@@ -279,6 +282,10 @@ func (k *Kiosk) setScreen(sc screen) {
 	k.gen++
 	k.scrCtx, k.scrCancel = context.WithCancel(k.ctx)
 	k.cur = sc
+	for _, a := range k.anims {
+		a.Stop()
+	}
+	k.anims = nil
 	k.hidePopups()
 	k.body.Objects = []fyne.CanvasObject{sc.content()}
 	k.body.Refresh()
@@ -287,6 +294,12 @@ func (k *Kiosk) setScreen(sc screen) {
 	if w, ok := sc.(interface{ shown() }); ok {
 		w.shown()
 	}
+}
+
+// animate starts a on the current screen; it stops when the screen changes.
+func (k *Kiosk) animate(a *fyne.Animation) {
+	k.anims = append(k.anims, a)
+	a.Start()
 }
 
 // show moves the session to step and builds its screen.

@@ -58,8 +58,15 @@ var _ kiosk.CardReader = (*fakeReader)(nil)
 func (r *fakeReader) Read(ctx context.Context) (idcard.Card, error) {
 	r.blocked.Add(1)
 	defer r.blocked.Add(-1)
+	if ctx.Err() != nil {
+		return idcard.Card{}, ctx.Err()
+	}
 	select {
 	case res := <-r.ch:
+		if ctx.Err() != nil {
+			r.ch <- res // not for a reader that was stopped
+			return idcard.Card{}, ctx.Err()
+		}
 		return res.card, res.err
 	case <-ctx.Done():
 		return idcard.Card{}, ctx.Err()
@@ -246,7 +253,7 @@ func (s *fakeSyncer) LastSync() time.Time { return time.Date(2026, 12, 4, 9, 0, 
 // ---------------------------------------------------------------- harness
 
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	k       *Kiosk
 	clock   *fakeClock
 	reader  *fakeReader
@@ -258,6 +265,7 @@ type harness struct {
 
 	mu      gosync.Mutex
 	pending []func()
+	blocked func() int64 // background jobs that may wait forever (a reader with no card)
 }
 
 // testPIN is the local fallback PIN of the harness (hashed once per test binary).
@@ -265,7 +273,10 @@ const testPIN = "246810"
 
 var testPINHash = HashPIN(testPIN)
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
+
+// newHarnessWith builds the kiosk on fakes; edit may replace any of the dependencies first.
+func newHarnessWith(t testing.TB, edit func(*Deps)) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
 	h := &harness{
@@ -279,14 +290,19 @@ func newHarness(t *testing.T) *harness {
 	}
 	h.cam.SetSize(1240, 1754)
 	h.queue = &fakeQueue{clock: h.clock}
-	h.k = New(a, Deps{
+	h.blocked = h.reader.blocked.Load
+	d := Deps{
 		Reader: h.reader, Camera: h.cam, Printer: h.printer, Queue: h.queue, Remote: h.remote, Syncer: h.syncer,
 		Clock: h.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		KioskNo: 7, Hotline: "0578-12345", PublicURL: "http://127.0.0.1:9/",
 		LocalPINHash: testPINHash,
 		IsOffline:    func(err error) bool { return errors.Is(err, errOffline) },
 		Quit:         func() {},
-	})
+	}
+	if edit != nil {
+		edit(&d)
+	}
+	h.k = New(a, d)
 	h.k.do = h.post
 	h.k.doWait = func(f func()) { f() }
 	h.k.previewEvery = 0
@@ -314,7 +330,7 @@ func (h *harness) settle() {
 		for _, f := range p {
 			f()
 		}
-		if len(p) == 0 && h.k.jobs.active() == h.reader.blocked.Load() {
+		if len(p) == 0 && h.k.jobs.active() == h.blocked() {
 			h.mu.Lock()
 			n := len(h.pending)
 			h.mu.Unlock()
@@ -439,7 +455,8 @@ func (h *harness) shot(name string) {
 		h.t.Fatal(err)
 	}
 	defer f.Close()
-	if err := png.Encode(f, img); err != nil {
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(f, img); err != nil {
 		h.t.Fatal(err)
 	}
 }

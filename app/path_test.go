@@ -294,3 +294,35 @@ func contains(ss []string, s string) bool {
 	}
 	return false
 }
+
+func TestParseScan(t *testing.T) {
+	r, tok, ok := parseScan(" https://huren.example/s/331122-007-261204-0012?t=abc_-DEF \n")
+	if !ok || r.String() != "331122-007-261204-0012" || tok != "abc_-DEF" {
+		t.Fatal(r, tok, ok)
+	}
+	if r, tok, ok := parseScan("331122-007-261204-0012"); !ok || tok != "" || r.Seq != 12 {
+		t.Fatal(r, tok, ok)
+	}
+	for _, bad := range []string{"", "hello", "https://x/s/nope?t=1", "331122-007-261399-0001", "%zz/s/1"} {
+		if _, _, ok := parseScan(bad); ok {
+			t.Fatalf("%q accepted", bad)
+		}
+	}
+	if formatReceipt("3311220072612040012") != "331122-007-261204-0012" {
+		t.Fatal(formatReceipt("3311220072612040012"))
+	}
+}
+
+func FuzzParseScan(f *testing.F) {
+	f.Add("https://huren.example/s/331122-007-261204-0012?t=abc")
+	f.Add("331122-007-261204-0012")
+	f.Add("/s/")
+	f.Fuzz(func(t *testing.T, s string) {
+		r, _, ok := parseScan(s)
+		if ok {
+			if _, err := kiosk.ParseReceipt(r.String()); err != nil {
+				t.Fatalf("accepted %q as %v", s, r)
+			}
+		}
+	})
+}

@@ -32,6 +32,7 @@ func (h *homeScreen) content() fyne.CanvasObject {
 	k := h.k
 	h.start = k.primary("home.start", h.onStart)
 	h.query = k.button("home.query", h.onQuery)
+	h.start.minH, h.query.minH = 140, 110
 	h.lang = k.button("nav.lang", h.onLang)
 	h.large = k.button("home.large", h.onLarge)
 	if k.s.LargeText {
@@ -104,16 +105,25 @@ func (c *cardScreen) illustration() fyne.CanvasObject {
 	c.card.CornerRadius = 10
 	arrow := canvas.NewText("▼", colAccent)
 	arrow.TextSize = 48
-	scene := container.New(&cardScene{}, reader, pad, c.card, arrow)
+	sc := &cardScene{}
+	scene := container.New(sc, reader, pad, c.card, arrow)
+	// The card glides down onto the reader and back, over and over, while the screen waits.
+	anim := fyne.NewAnimation(1200*time.Millisecond, func(f float32) {
+		c.card.Move(fyne.NewPos(sc.x+90, 10+f*110))
+	})
+	anim.AutoReverse = true
+	anim.RepeatCount = fyne.AnimationRepeatForever
+	c.k.animate(anim)
 	return container.NewCenter(scene)
 }
 
 // cardScene lays out the illustration: a reader (200 px) with a card (ID-1 proportions) above it.
-type cardScene struct{}
+type cardScene struct{ x float32 }
 
-func (cardScene) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(420, 300) }
-func (cardScene) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+func (*cardScene) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(420, 300) }
+func (s *cardScene) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	x := (size.Width - 360) / 2
+	s.x = x
 	objs[0].Move(fyne.NewPos(x, 100))
 	objs[0].Resize(fyne.NewSize(360, 190))
 	objs[1].Move(fyne.NewPos(x+60, 130))
@@ -170,6 +180,7 @@ func cardProblems(card idcard.Card, today time.Time) []kiosk.Reason {
 
 func (c *cardScreen) failed(msg string, retry bool) {
 	c.reading = false
+	c.status.Importance = widget.DangerImportance
 	c.status.SetText(msg)
 	if retry {
 		c.retry.Show()

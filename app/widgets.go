@@ -39,6 +39,7 @@ type dataMarker interface{ isData() bool }
 type bigButton struct {
 	widget.Button
 	data bool
+	minH float32 // 0: minButtonHeight
 }
 
 func (b *bigButton) isData() bool { return b.data }
@@ -46,9 +47,7 @@ func (b *bigButton) isData() bool { return b.data }
 // MinSize keeps touch targets large.
 func (b *bigButton) MinSize() fyne.Size {
 	s := b.Button.MinSize()
-	if s.Height < minButtonHeight {
-		s.Height = minButtonHeight
-	}
+	s.Height = max(s.Height, minButtonHeight, b.minH)
 	return s
 }
 

@@ -237,8 +237,9 @@ func (c *CUPS) Wait(ctx context.Context, id string) error {
 	c.mu.Unlock()
 	wctx, cancelWait := context.WithTimeout(ctx, timeout)
 	defer cancelWait()
+	var lastJob, lastQueue string // what CUPS last said, for the error
 	for {
-		pending, err := c.run(wctx, nil, "lpstat", "-W", "not-completed", "-o", c.queue)
+		pending, err := c.run(wctx, nil, "lpstat", "-l", "-W", "not-completed", "-o", c.queue)
 		if err == nil && !hasJob(pending, id) {
 			done, err := c.run(wctx, nil, "lpstat", "-W", "completed", "-o", c.queue)
 			if err == nil && hasJob(done, id) {
@@ -249,8 +250,12 @@ func (c *CUPS) Wait(ctx context.Context, id string) error {
 			}
 		}
 		if err == nil {
+			if s := jobStatus(pending, id); s != "" {
+				lastJob = s
+			}
 			// still pending: has the queue stopped under it?
 			if st, serr := c.Status(wctx); serr == nil {
+				lastQueue = st.Detail
 				if e := statusError(st); e != nil && !strings.Contains(st.Detail, "not accepting") {
 					c.cancel(id)
 					return fmt.Errorf("cups job %s: %w", id, e)
@@ -263,11 +268,26 @@ func (c *CUPS) Wait(ctx context.Context, id string) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			st, _ := c.Status(context.Background())
-			return fmt.Errorf("cups job %s not completed within %v (%s): %w", id, timeout, st.Detail, kiosk.ErrPrinterOffline)
+			return fmt.Errorf("cups job %s not completed within %v (job: %q; %s): %w",
+				id, timeout, lastJob, lastQueue, kiosk.ErrPrinterOffline)
 		case <-time.After(poll):
 		}
 	}
+}
+
+// jobStatus returns the "Status:" line lpstat -l -o prints under job id.
+func jobStatus(out, id string) string {
+	in := false
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && !strings.HasPrefix(l, "\t") && !strings.HasPrefix(l, " ") {
+			in = f[0] == id
+			continue
+		}
+		if t := strings.TrimSpace(l); in && strings.HasPrefix(t, "Status:") {
+			return strings.TrimSpace(strings.TrimPrefix(t, "Status:"))
+		}
+	}
+	return ""
 }
 
 func (c *CUPS) cancel(id string) {

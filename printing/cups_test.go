@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -374,4 +375,36 @@ func FuzzParseLpstat(f *testing.F) {
 			t.Fatal("paper out but can print")
 		}
 	})
+}
+
+func TestCUPSJobThatCannotComplete(t *testing.T) {
+	s := startCUPS(t)
+	// a queue whose printer cannot be reached: the job is accepted but never completes
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	q := s.queue + "Dead"
+	if out, err := s.tool("lpadmin", "-p", q, "-v", "socket://"+addr, "-m", "lsb/usr/cups-pdf/CUPS-PDF_opt.ppd", "-E"); err != nil {
+		t.Fatalf("lpadmin: %v %s", err, out)
+	}
+	defer s.tool("lpadmin", "-x", q)
+	c := NewCUPS(q)
+	c.SetServer(s.sock)
+	c.SetJobTimeout(8 * time.Second) // the socket backend retries for ever; the wait gives up
+	doc := testReceipt()
+	err = c.Print(context.Background(), kiosk.Document{Receipt: &doc})
+	if !errors.Is(err, kiosk.ErrPrinterOffline) || !strings.Contains(err.Error(), c.LastJob()) {
+		t.Fatalf("err = %v, want offline naming job %q", err, c.LastJob())
+	}
+	if !strings.Contains(err.Error(), "not completed") {
+		t.Errorf("error does not say the job did not complete: %v", err)
+	}
+	t.Logf("error: %v", err)
+	out, _ := s.tool("lpstat", "-W", "not-completed", "-o", q)
+	if hasJob(out, c.LastJob()) {
+		t.Errorf("job %s left pending after the failure:\n%s", c.LastJob(), out)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/skip2/go-qrcode"
@@ -299,7 +300,7 @@ func (p *ESCPOS) open(ctx context.Context) (conn, bool, error) {
 			}
 			return sinkFile{f}, true, nil
 		}
-		f, err := os.OpenFile(p.addr, os.O_RDWR, 0)
+		f, err := os.OpenFile(p.addr, os.O_RDWR|syscall.O_NOCTTY, 0)
 		if err != nil {
 			return nil, false, err
 		}

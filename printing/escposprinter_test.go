@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 
 	"huren/kiosk"
 	"huren/printing/escpos"
@@ -60,7 +64,7 @@ func startFakePrinter(t *testing.T, state [4]byte) *fakePrinter {
 	return f
 }
 
-func (f *fakePrinter) serve(c net.Conn) {
+func (f *fakePrinter) serve(c io.ReadWriteCloser) {
 	defer c.Close()
 	buf := make([]byte, 4096)
 	var pending []byte
@@ -77,6 +81,9 @@ func (f *fakePrinter) serve(c net.Conn) {
 					}
 					if pending[i+1] == escpos.EOT && pending[i+2] >= 1 && pending[i+2] <= 4 {
 						f.mu.Lock()
+						if f.outAfter > 0 && len(f.got)+len(rec) >= f.outAfter {
+							f.state = statePaperOut
+						}
 						reply = append(reply, f.state[pending[i+2]-1])
 						f.asked++
 						f.mu.Unlock()
@@ -328,6 +335,59 @@ func TestNewESCPOSTargets(t *testing.T) {
 		_, err := NewESCPOS(target)
 		if (err == nil) != ok {
 			t.Errorf("%q: err = %v", target, err)
+		}
+	}
+}
+
+func TestESCPOSDeviceFile(t *testing.T) {
+	// A pseudo-terminal in raw mode stands in for /dev/usb/lp0: the printer opens the slave by path, the fake
+	// printer answers on the master.
+	master, slave, err := pty.Open()
+	if err != nil {
+		t.Fatalf("pty: %v", err)
+	}
+	defer slave.Close()
+	tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tio.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	tio.Oflag &^= unix.OPOST
+	tio.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	tio.Cflag &^= unix.CSIZE | unix.PARENB
+	tio.Cflag |= unix.CS8
+	tio.Cc[unix.VMIN], tio.Cc[unix.VTIME] = 1, 0
+	if err := unix.IoctlSetTermios(int(slave.Fd()), unix.TCSETS, tio); err != nil {
+		t.Fatal(err)
+	}
+	fp := &fakePrinter{state: stateReady}
+	done := make(chan struct{})
+	go func() { defer close(done); fp.serve(master) }()
+	defer func() { master.Close(); <-done }()
+
+	for _, target := range []string{slave.Name(), "file:" + slave.Name()} {
+		p, err := NewESCPOS(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.SetTimeout(10 * time.Second)
+		fp.set(stateReady)
+		doc := testReceipt()
+		before := len(fp.received())
+		if err := p.Print(context.Background(), kiosk.Document{Receipt: &doc}); err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		want, _ := ReceiptESCPOS(doc, false)
+		if got := fp.received()[before:]; !bytes.Equal(got, want) {
+			t.Errorf("%s: device got %d bytes, want %d", target, len(got), len(want))
+		}
+		fp.set(statePaperOut)
+		before = len(fp.received())
+		if err := p.Print(context.Background(), kiosk.Document{Receipt: &doc}); !errors.Is(err, kiosk.ErrPaperOut) {
+			t.Errorf("%s: err = %v", target, err)
+		}
+		if len(fp.received()) != before {
+			t.Errorf("%s: printed with paper out", target)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"html/template"
 	"io"
 	"net"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"huren/kiosk"
 	"huren/kiosk/idcard"
 	"huren/sync/wire"
 )
@@ -287,12 +285,7 @@ func clientAddr(r *http.Request) string {
 	return h
 }
 
-func (s *Service) lookupStatus(w http.ResponseWriter, r *http.Request) (wire.Status, bool) {
-	if !s.limiter.allow(clientAddr(r), time.Now()) {
-		w.Header().Set("Retry-After", "1")
-		writeErr(w, &apiError{http.StatusTooManyRequests, wire.CodeRateLimited, "too many requests 查询过于频繁，请稍后再试"})
-		return wire.Status{}, false
-	}
+func (s *Service) lookupStatus(r *http.Request) (wire.Status, bool) {
 	st, err := s.Status(r.Context(), r.PathValue("receipt"), r.URL.Query().Get("t"))
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
@@ -325,15 +318,15 @@ func (s *Service) hStatusJSON(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) hStatusPage(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.lookupStatus(w, r)
-	if w.Header().Get("Retry-After") != "" {
+	setPageHeaders(w, r)
+	if !s.limiter.allow(clientAddr(r), time.Now()) {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		s.web.t.ExecuteTemplate(w, "status.html", statusPageData{Limited: true})
 		return
 	}
-	setPageHeaders(w, r)
+	st, ok := s.lookupStatus(r)
 	data := statusPageData{Found: ok, S: st}
-	if ok {
-		data.State = kiosk.State(st.State)
-	}
 	code := http.StatusOK
 	if !ok {
 		code = http.StatusNotFound
@@ -345,9 +338,8 @@ func (s *Service) hStatusPage(w http.ResponseWriter, r *http.Request) {
 }
 
 type statusPageData struct {
-	Found bool
-	S     wire.Status
-	State kiosk.State
+	Found, Limited bool
+	S              wire.Status
 }
 
 // setPageHeaders sets the security headers of every HTML page.
@@ -364,4 +356,3 @@ func setPageHeaders(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var _ = template.HTMLEscapeString

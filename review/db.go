@@ -284,6 +284,12 @@ var migrations = []string{
 		key TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	);`,
+	`CREATE TABLE counters (
+		name TEXT PRIMARY KEY,
+		value BIGINT NOT NULL
+	);
+	INSERT INTO counters (name, value) VALUES ('permit', 0);
+	ALTER TABLE applications ADD COLUMN overdue_at BIGINT NOT NULL DEFAULT 0`,
 }
 
 func (d *db) ddl(s string) string {

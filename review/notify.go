@@ -238,11 +238,30 @@ func (s *Service) SetRegistryRecord(ctx context.Context, id string, p wire.Prech
 	})
 }
 
-// reasonCatalogue is the eligibility package's catalogue in wire form.
+// reviewReasons are refusal reasons only a reviewer can find (the kiosk's rules cannot see them).
+var reviewReasons = []wire.Reason{
+	{Code: "material_unreadable", Message: "所提交的证明材料图像不清晰，无法核实。", Remedy: "请携带材料原件到自助终端重新拍摄提交，或到人工窗口办理。"},
+	{Code: "material_mismatch", Message: "证明材料内容与申请信息不一致（如姓名、地址、有效期）。", Remedy: "请核对后提交与本人申请信息一致、在有效期内的证明材料。"},
+	{Code: "registry_mismatch", Message: "省级居住登记信息与申请所填情况不符。", Remedy: "请到居住地派出所或社区核实居住登记信息后再申请。"},
+}
+
+// reasonCatalogue is the eligibility package's catalogue in wire form (refusals and notes) followed by the
+// reviewer-only reasons.
 func reasonCatalogue() []wire.Reason {
 	var out []wire.Reason
 	for _, r := range eligibility.Catalogue() {
 		out = append(out, wire.Reason{Code: r.Code, Message: r.Message, Remedy: r.Remedy})
+	}
+	return append(out, reviewReasons...)
+}
+
+// refusalReasons is the catalogue without notes: what a reviewer may reject with.
+func refusalReasons() []wire.Reason {
+	var out []wire.Reason
+	for _, r := range reasonCatalogue() {
+		if !eligibility.IsNote(r.Code) {
+			out = append(out, r)
+		}
 	}
 	return out
 }
@@ -400,6 +419,9 @@ func (s *Service) Run(ctx context.Context) error {
 		if _, err := s.ProcessOutbox(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("outbox", "err", err)
 		}
+		if _, err := s.FlagOverdue(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("overdue", "err", err)
+		}
 		if err := s.refreshGauges(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("gauges", "err", err)
 		}
@@ -464,4 +486,45 @@ func VerifyPosterSignature(secret []byte, timestamp string, body []byte, sigHex 
 	want := m.Sum(nil)
 	got, err := hex.DecodeString(sigHex)
 	return err == nil && hmac.Equal(want, got)
+}
+
+// FlagOverdue marks open applications past their due time (once each), audits and logs them, and returns
+// how many it newly flagged. The queue highlights them whether flagged yet or not. Errors come from the store.
+func (s *Service) FlagOverdue(ctx context.Context) (int, error) {
+	now := s.now()
+	var receipts []string
+	err := s.db.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := s.db.query(ctx, tx, `SELECT receipt FROM applications WHERE state IN ('accepted','in_review') AND due_at < ? AND overdue_at = 0 ORDER BY due_at LIMIT 1000`, tm(now))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r string
+			if err := rows.Scan(&r); err != nil {
+				rows.Close()
+				return err
+			}
+			receipts = append(receipts, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range receipts {
+			if _, err := s.db.exec(ctx, tx, `UPDATE applications SET overdue_at = ? WHERE receipt = ?`, tm(now), r); err != nil {
+				return err
+			}
+			if err := s.auditTx(ctx, tx, "system", "sla.overdue", r, "past the 2-working-day deadline"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("flag overdue: %w", err)
+	}
+	for _, r := range receipts {
+		s.log.Warn("application overdue", "receipt", r)
+	}
+	return len(receipts), nil
 }

@@ -42,7 +42,7 @@ type Options struct {
 	// Additions beyond the contract.
 	Registry   Registry // provincial registration records; nil: the demo table filled by DemoSeed
 	KeyFile    string   // server key (32 bytes, 0600) that encrypts kiosk secrets at rest; default DataDir/server.key
-	StatusRate float64  // status lookups per second per client address (burst 4×, at least 1); 0 = 5, negative = unlimited
+	StatusRate float64  // status lookups per second per client address (burst 4×, at least 1); 0 = 10, negative = unlimited
 	// StatusCache is how long a status answer may be served from memory (each change made by this process
 	// drops it at once; the TTL bounds staleness between instances sharing PostgreSQL). 0 = 1 s, negative = off.
 	StatusCache time.Duration
@@ -70,8 +70,8 @@ type Service struct {
 	cache    *statusCache
 	// statusStmt is the prepared hot query of status lookups.
 	statusStmt *sql.Stmt
-	closeMu  gosync.Mutex
-	closed   bool
+	closeMu    gosync.Mutex
+	closed     bool
 }
 
 // Open opens (and migrates) the store, the blob store and the server key, creating what is missing.
@@ -136,7 +136,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	}
 	rate := o.StatusRate
 	if rate == 0 {
-		rate = 5
+		rate = 10
 	}
 	if s.statusStmt, err = d.r.PrepareContext(ctx, d.rb(statusQuery)); err != nil {
 		d.close()
@@ -440,4 +440,19 @@ func (s *Service) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// EnsureKiosk is AddKiosk for embedded (demo) use: when kiosk id already exists it returns its current
+// secret instead of failing, so a demo that restarts keeps working. Errors are AddKiosk's, or ErrNotFound when
+// the kiosk exists but is disabled.
+func (s *Service) EnsureKiosk(ctx context.Context, id, name string) (string, error) {
+	secret, err := s.AddKiosk(ctx, id, name)
+	if !errors.Is(err, ErrExists) {
+		return secret, err
+	}
+	b, err := s.kioskSecret(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("kiosk %s: %w", id, err)
+	}
+	return hex.EncodeToString(b), nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -90,7 +91,7 @@ func TestStatusRateLimit(t *testing.T) {
 	if code != 429 || h.Get("Retry-After") == "" || !strings.Contains(b, wire.CodeRateLimited) {
 		t.Errorf("second: %d %s", code, b)
 	}
-	if code, _, _ := get(t, nil, e.URL+"/s/"+reviewtest.SampleReceipt(t0, 1)+"?t=x"); code != 429 {
+	if code, page, _ := get(t, nil, e.URL+"/s/"+reviewtest.SampleReceipt(t0, 1)+"?t=x"); code != 429 || !strings.Contains(page, "查询过于频繁") {
 		t.Errorf("page: %d", code)
 	}
 }
@@ -175,9 +176,12 @@ func TestReviewerUI(t *testing.T) {
 				// anonymous: redirected to login (200 login page), never the image
 			}
 		}
-		// Opening it moved it to in_review.
+		// Opening it moved it to in_review; the status page still says it was accepted.
 		if st, _ := e.Service.Status(ctx, m.Receipt, token); st.State != "in_review" {
 			t.Errorf("state after opening: %s", st.State)
+		}
+		if _, sp, _ := get(t, nil, e.URL+"/s/"+m.Receipt+"?t="+url.QueryEscape(token)); !strings.Contains(sp, "审核中") || !strings.Contains(sp, `<li class="done">已受理</li>`) {
+			t.Errorf("in-review status page: %s", sp)
 		}
 		// Reveal without CSRF: refused; with: the full number, audited.
 		if code, _ := post(t, c, e.URL+"/review/app/"+m.Receipt+"/reveal", url.Values{}); code != 403 {
@@ -247,4 +251,47 @@ func TestLoginLockout(t *testing.T) {
 			t.Errorf("unknown user: %v", err)
 		}
 	})
+}
+
+func TestSecureCookieUnderTLS(t *testing.T) {
+	e := reviewtest.Start(t)
+	srv := httptest.NewTLSServer(e.Service.Handler())
+	defer srv.Close()
+	c := srv.Client()
+	resp, err := c.Get(srv.URL + "/review/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	ck := resp.Header.Get("Set-Cookie")
+	if !strings.Contains(ck, "Secure") || !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Strict") {
+		t.Errorf("login cookie under TLS: %q", ck)
+	}
+	if resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS under TLS")
+	}
+	// Plain HTTP: HttpOnly and SameSite, not Secure (it would never be sent back).
+	resp, err = http.Get(e.URL + "/review/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ck := resp.Header.Get("Set-Cookie"); strings.Contains(ck, "Secure") || !strings.Contains(ck, "SameSite=Strict") {
+		t.Errorf("login cookie over HTTP: %q", ck)
+	}
+}
+
+func TestAutomaticChecksShown(t *testing.T) {
+	e, _ := startAt(t, review.Options{}, t0)
+	m, _, files := reviewtest.SampleApplication(reviewtest.SampleReceipt(t0, 1), "钱二", 1, t0)
+	m.Materials[0].Kind = "lease_contract" // lease without its filing certificate
+	m.Materials[0].Warnings = []string{"blur"}
+	e.Deliver(t, m, files)
+	c, _ := login(t, e)
+	_, page, _ := get(t, c, e.URL+"/review/app/"+m.Receipt)
+	for _, want := range []string{"自动核验", "lease_filing_missing", "租赁登记备案证明", "图像模糊", "杭州市", "23 个月"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("application page lacks %q", want)
+		}
+	}
 }

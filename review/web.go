@@ -446,7 +446,7 @@ func (s *Service) appView(ctx context.Context, receipt string) (AppView, error) 
 		today = s.now()
 	}
 	v.Check = recheck(v.M, v.Registry, today.In(kiosk.Shanghai))
-	v.Catalogue = reasonCatalogue()
+	v.Catalogue = refusalReasons()
 	v.Open = a.State == string(kiosk.StateAccepted) || a.State == string(kiosk.StateInReview)
 	v.Overdue = v.Open && !a.DueAt.IsZero() && s.now().After(a.DueAt)
 	return v, nil

@@ -340,9 +340,13 @@ func (s *Service) submit(ctx context.Context, kioskID, receipt string) (wire.Sub
 			return nil
 		}
 		due := s.cal.Deadline(now, 2)
-		if _, err := s.db.exec(ctx, tx, `UPDATE applications SET state = ?, accepted_at = ?, due_at = ?, updated_at = ? WHERE receipt = ?`,
-			string(kiosk.StateAccepted), tm(now), tm(due), tm(now), receipt); err != nil {
+		res, err := s.db.exec(ctx, tx, `UPDATE applications SET state = ?, accepted_at = ?, due_at = ?, updated_at = ? WHERE receipt = ? AND state = 'received'`,
+			string(kiosk.StateAccepted), tm(now), tm(due), tm(now), receipt)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errConflict("submitted concurrently, please retry 请重试")
 		}
 		if err := s.event(ctx, tx, receipt, kioskID, string(kiosk.StateAccepted), now, due, nil, kioskID); err != nil {
 			return err
@@ -485,9 +489,13 @@ func (s *Service) startReview(ctx context.Context, reviewer, receipt string) err
 		if a.State != string(kiosk.StateAccepted) {
 			return nil
 		}
-		if _, err := s.db.exec(ctx, tx, `UPDATE applications SET state = ?, reviewer = ?, updated_at = ? WHERE receipt = ?`,
-			string(kiosk.StateInReview), reviewer, tm(now), receipt); err != nil {
+		res, err := s.db.exec(ctx, tx, `UPDATE applications SET state = ?, reviewer = ?, updated_at = ? WHERE receipt = ? AND state = 'accepted'`,
+			string(kiosk.StateInReview), reviewer, tm(now), receipt)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return nil // another reviewer opened it first
 		}
 		if err := s.event(ctx, tx, receipt, a.KioskID, string(kiosk.StateInReview), now, a.DueAt, nil, reviewer); err != nil {
 			return err
@@ -513,7 +521,7 @@ func (s *Service) Decide(ctx context.Context, reviewer, receipt string, d Decisi
 	defer s.cache.drop(receipt) // after the commit
 	now := s.now()
 	catalogue := map[string]wire.Reason{}
-	for _, r := range reasonCatalogue() {
+	for _, r := range refusalReasons() {
 		catalogue[r.Code] = r
 	}
 	var reasons []wire.Reason
@@ -545,6 +553,15 @@ func (s *Service) Decide(ctx context.Context, reviewer, receipt string, d Decisi
 		if a.State != string(kiosk.StateAccepted) && a.State != string(kiosk.StateInReview) {
 			return fmt.Errorf("decide %s in state %s: %w", receipt, a.State, ErrState)
 		}
+		// Claim the row: of two reviewers deciding at once only one changes it (PostgreSQL re-checks the
+		// condition after the other's commit; SQLite serialises writers anyway).
+		res, err := s.db.exec(ctx, tx, `UPDATE applications SET updated_at = ? WHERE receipt = ? AND state IN ('accepted','in_review')`, tm(now), receipt)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("decide %s: decided meanwhile: %w", receipt, ErrState)
+		}
 		var m wire.Manifest
 		if err := json.Unmarshal(a.Manifest, &m); err != nil {
 			return fmt.Errorf("decide: manifest: %w", err)
@@ -555,11 +572,11 @@ func (s *Service) Decide(ctx context.Context, reviewer, receipt string, d Decisi
 		if d.Approve {
 			state, decision = kiosk.StateApproved, "approved"
 			var n int64
-			if err := s.db.row(ctx, tx, `SELECT COUNT(*) FROM permits`).Scan(&n); err != nil {
-				return err
+			if err := s.db.row(ctx, tx, `UPDATE counters SET value = value + 1 WHERE name = 'permit' RETURNING value`).Scan(&n); err != nil {
+				return fmt.Errorf("permit number: %w", err)
 			}
 			day := now.In(kiosk.Shanghai)
-			permitNo = fmt.Sprintf("ZJ%s%s%06d", kiosk.CountyCode, day.Format("2006"), n+1)
+			permitNo = fmt.Sprintf("ZJ%s%s%06d", kiosk.CountyCode, day.Format("2006"), n)
 			from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, kiosk.Shanghai)
 			validTo = from.AddDate(1, 0, -1)
 			if _, err := s.db.exec(ctx, tx, `INSERT INTO permits (no, receipt, issued_at, valid_from, valid_to) VALUES (?, ?, ?, ?, ?)`,

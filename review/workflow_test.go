@@ -114,6 +114,12 @@ func TestWorkflowSLAAndDecisions(t *testing.T) {
 		if st.Overdue != 2 || !q[0].Overdue || !q[1].Overdue {
 			t.Fatalf("overdue not flagged: %+v %+v", st, q)
 		}
+		if n, err := s.FlagOverdue(ctx); n != 2 || err != nil {
+			t.Errorf("flag overdue: %d %v", n, err)
+		}
+		if n, _ := s.FlagOverdue(ctx); n != 0 {
+			t.Errorf("flagged twice: %d", n)
+		}
 
 		// Rejection needs a reason; unknown codes are refused.
 		if err := s.Decide(ctx, "reviewer", mr.Receipt, review.Decision{}); !errors.Is(err, review.ErrNoReason) {
@@ -121,6 +127,9 @@ func TestWorkflowSLAAndDecisions(t *testing.T) {
 		}
 		if err := s.Decide(ctx, "reviewer", mr.Receipt, review.Decision{Reasons: []string{"nope"}}); err == nil {
 			t.Error("unknown reason accepted")
+		}
+		if err := s.Decide(ctx, "reviewer", mr.Receipt, review.Decision{Reasons: []string{"permit_unknown"}}); err == nil {
+			t.Error("a note accepted as a refusal reason")
 		}
 		reasons := []string{"lease_filing_missing", "registration_short"}
 		if err := s.Decide(ctx, "reviewer", mr.Receipt, review.Decision{Reasons: reasons, Note: "请补充备案证明"}); err != nil {
@@ -230,7 +239,7 @@ func TestWorkflowSLAAndDecisions(t *testing.T) {
 		for _, a := range log {
 			actions[a.Action]++
 		}
-		if actions["review.approved"] != 1 || actions["review.rejected"] != 1 || actions["intake.submit"] != 2 {
+		if actions["review.approved"] != 1 || actions["review.rejected"] != 1 || actions["intake.submit"] != 2 || actions["sla.overdue"] != 2 {
 			t.Errorf("audit: %v", actions)
 		}
 	})
@@ -324,4 +333,64 @@ func TestHTTPDriversSign(t *testing.T) {
 	if err := s.SendSMS(context.Background(), review.SMS{To: "1", Text: "x"}); !errors.Is(err, review.ErrRemote) {
 		t.Errorf("503: %v", err)
 	}
+}
+
+func TestConcurrentDecisions(t *testing.T) {
+	eachStore(t, func(t *testing.T, o review.Options) {
+		ctx := context.Background()
+		e, _ := startAt(t, o, t0)
+		s := e.Service
+		const n = 6
+		var receipts []string
+		for i := 1; i <= n; i++ {
+			m, _, files := reviewtest.SampleApplication(reviewtest.SampleReceipt(t0, i), "褚三", 1, t0)
+			e.Deliver(t, m, files)
+			receipts = append(receipts, m.Receipt)
+		}
+		// Two reviewers decide the same application at once: exactly one wins.
+		errs := make(chan error, 2)
+		for i := 0; i < 2; i++ {
+			go func(i int) {
+				errs <- s.Decide(ctx, "r"+itoa(int64(i)), receipts[0], review.Decision{Approve: i == 0, Reasons: []string{"registration_short"}})
+			}(i)
+		}
+		var ok, state int
+		for i := 0; i < 2; i++ {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case errors.Is(err, review.ErrState):
+				state++
+			default:
+				t.Errorf("decide: %v", err)
+			}
+		}
+		if ok != 1 || state != 1 {
+			t.Errorf("same application decided %d times (%d refused)", ok, state)
+		}
+		// Approvals of different applications at once get distinct permit numbers.
+		var wg gosync.WaitGroup
+		for _, r := range receipts[1:] {
+			wg.Add(1)
+			go func(r string) {
+				defer wg.Done()
+				if err := s.Decide(ctx, "reviewer", r, review.Decision{Approve: true}); err != nil {
+					t.Errorf("approve %s: %v", r, err)
+				}
+			}(r)
+		}
+		wg.Wait()
+		s.ProcessOutbox(ctx)
+		seen := map[string]bool{}
+		for _, p := range readLines(t, e.ProvinceFile) {
+			no := p["permit_no"].(string)
+			if seen[no] {
+				t.Errorf("permit number %s issued twice", no)
+			}
+			seen[no] = true
+		}
+		if len(seen) < n-1 {
+			t.Errorf("%d permits pushed, want at least %d", len(seen), n-1)
+		}
+	})
 }

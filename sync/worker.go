@@ -227,18 +227,23 @@ func (w *Worker) SyncNow(ctx context.Context) error {
 	defer w.Wake() // let Run recompute its sleep
 	w.fails, w.pauseUntil = 0, time.Time{}
 	var errs []error
+	now := w.o.Clock.Now()
 	if err := w.fetchConfig(ctx); err != nil {
 		errs = append(errs, err)
+	} else {
+		w.nextConfig = now.Add(w.o.ConfigEvery)
 	}
 	if err := w.heartbeat(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	w.nextHeartbeat = now.Add(w.o.HeartbeatEvery)
 	if err := w.drain(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	if err := w.pullUpdates(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	w.nextUpdates = w.o.Clock.Now().Add(w.o.UpdatesEvery)
 	if len(errs) > 0 {
 		return errs[0]
 	}
@@ -342,7 +347,7 @@ func (w *Worker) deliverOne(ctx context.Context) (more bool, err error) {
 	}
 	if err != nil {
 		err = fmt.Errorf("load %s: %w", rcpt, err)
-		w.st.Retry(sctx, item.ID, w.o.Clock.Now().Add(w.backoff(item.Attempts - 1)), err.Error())
+		w.st.Retry(sctx, item.ID, w.o.Clock.Now().Add(w.backoff(item.Attempts-1)), err.Error())
 		w.noteErr(err)
 		return false, err
 	}

@@ -254,3 +254,31 @@ func TestBackoffFullJitter(t *testing.T) {
 		t.Errorf("full jitter lower bound %v", d)
 	}
 }
+
+// TestWakeDeliversAtOnce: a worker asleep (its timer never fires) delivers a new application when woken.
+func TestWakeDeliversAtOnce(t *testing.T) {
+	fs := newFakeServer(t)
+	srv := httptest.NewServer(fs)
+	defer srv.Close()
+	clk := newVClock()
+	ob := newFakeOutbox(clk)
+	check := make(chan struct{}, 1)
+	slept := make(chan struct{}, 1)
+	never := make(chan time.Time)
+	w := NewWorker(ob, newTestClient(t, srv.URL, fs.secret), WorkerOptions{Clock: clk,
+		After:      func(time.Duration) <-chan time.Time { notify(slept); return never },
+		OnDelivery: func(kiosk.Receipt, error) { notify(check) }})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(ctx) }()
+	<-slept // nothing queued: asleep until the next heartbeat, which never comes
+	ob.add(testApp(1, 1, 100))
+	w.Wake()
+	<-check
+	cancel()
+	<-errc
+	if c, _ := ob.Counts(context.Background()); c.Delivered != 1 {
+		t.Fatalf("counts %+v", c)
+	}
+}

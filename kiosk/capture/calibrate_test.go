@@ -113,7 +113,7 @@ func TestCalibrate(t *testing.T) {
 		}
 		m := p.Metrics
 		a.sharp = append(a.sharp, m.Sharpness)
-		a.ink = append(a.ink, m.InkDensity)
+		a.ink = append(a.ink, m.ContentDensity)
 		a.p98 = append(a.p98, float64(m.P98))
 		a.inkp2 = append(a.inkp2, float64(m.InkP2))
 		a.p50 = append(a.p50, float64(m.P50))
@@ -128,7 +128,7 @@ func TestCalibrate(t *testing.T) {
 		return fmt.Sprintf("%8.3f … %8.3f", v[0], v[len(v)-1])
 	}
 	fmt.Printf("%d samples per class at %dx%d; misclassified %d\n", 2*n, w, h, wrong)
-	fmt.Printf("%-7s %-21s %-21s %-21s %-21s %-21s\n", "class", "Sharpness", "InkDensity", "P98", "InkP2", "P50")
+	fmt.Printf("%-7s %-21s %-21s %-21s %-21s %-21s\n", "class", "Sharpness", "ContentDens", "P98", "InkP2", "P50")
 	for _, c := range []string{"good", "blur", "dark", "bright", "blank"} {
 		a := res[c]
 		fmt.Printf("%-7s %s %s %s %s %s\n", c, rng(a.sharp), rng(a.ink), rng(a.p98), rng(a.inkp2), rng(a.p50))

@@ -21,20 +21,25 @@ const (
 	// Blur: Sharpness = var(Laplacian) / mean(|∇|²) on the grey copy. For an edge blurred with σ pixels it
 	// falls like 1/σ², independent of how much text the page has and of its contrast (both cancel); plain
 	// var(Laplacian) is reported as LapVar for comparison but depends on the amount of text.
-	BlurMaxSharpness = 2.5
+	BlurMaxSharpness = 3.0
 	// Dark: the bright end of the page (98th percentile, the paper) is below this grey level.
 	DarkMaxP98 = 90
 	// Bright: the paper is clipped (median ≥ BrightMinP50) and even the darkest 2 % of the sheet (the ink) is
 	// lighter than BrightMinInkP2: washed out.
-	BrightMinInkP2 = 110
-	BrightMinP50   = 254
+	BrightMinInkP2 = 130
+	BrightMinP50   = 245
 	// Blank: fewer than this fraction of the sheet's pixels are on an edge of at least BlankMinGrad grey
 	// levels per pixel (low enough that blurred text still counts as content, high enough for noise).
 	// The level rises to BlankNoiseFactor × the estimated noise σ on noisy photographs (for Gaussian noise
 	// |∇| exceeds 3.2σ with probability e^-10).
-	BlankMaxInkDensity = 0.02
-	BlankMinGrad       = 8.0
-	BlankNoiseFactor   = 3.2
+	BlankMinGrad     = 8.0
+	BlankNoiseFactor = 3.2
+	// Blank, as decided: fewer than BlankMaxContent of the sheet's pixels differ from their 17×17
+	// neighbourhood mean by ContentMinDiff grey levels or ContentNoiseFactor × the noise σ of a 3×3 mean
+	// (σ/3), whichever is larger. Unlike edge counts this survives blur, so a blurred page is "blur", not blank.
+	BlankMaxContent    = 0.02
+	ContentMinDiff     = 6.0
+	ContentNoiseFactor = 4.0
 	// EdgeMinGrad is the stronger edge level reported as EdgeDensity (diagnostics only).
 	EdgeMinGrad = 20
 	// Small: the normalised page's long side is below this (≈ 150 dpi on A4).
@@ -52,21 +57,23 @@ var (
 
 // Metrics are what the gate measured.
 type Metrics struct {
-	Width, Height int     // of the page checked
-	Sharpness     float64 // var(Laplacian)/mean(|∇|²)
-	LapVar        float64 // var(Laplacian)
-	EdgeDensity   float64 // fraction of on-page pixels with |∇| ≥ EdgeMinGrad
-	InkDensity    float64 // fraction of on-page pixels with |∇| ≥ BlankMinGrad (blank-page test)
-	P2, P50, P98  int     // luminance percentiles of the whole frame (0–255)
-	InkP2         int     // 2nd percentile on the sheet only (how dark the ink is)
-	PageP50       int     // median on the sheet only (the paper)
-	Noise         float64 // estimated noise σ on the grey copy
-	PageFraction  float64 // share of the frame taken as the sheet (see pageMask)
+	Width, Height  int     // of the page checked
+	Sharpness      float64 // var(Laplacian)/mean(|∇|²)
+	LapVar         float64 // var(Laplacian)
+	EdgeDensity    float64 // fraction of on-page pixels with |∇| ≥ EdgeMinGrad
+	InkDensity     float64 // fraction of on-page pixels with |∇| ≥ max(BlankMinGrad, BlankNoiseFactor·Noise)
+	ContentDensity float64 // fraction of on-page pixels that stand out from their surroundings (blank test)
+	P2, P50, P98   int     // luminance percentiles of the whole frame (0–255)
+	InkP2          int     // 2nd percentile on the sheet only (how dark the ink is)
+	PageP50        int     // median on the sheet only (the paper)
+	Noise          float64 // estimated noise σ on the grey copy
+	PageFraction   float64 // share of the frame taken as the sheet (see pageMask)
 }
 
 // Check runs the quality gate on img and returns its warnings (nil when the page looks fine) and the
-// measurements. At most one of dark, blank, bright, blur is given, in that order: a dark, blank or washed-out
-// page cannot be judged for what follows (and the applicant fixes one thing at a time); small can come on top.
+// measurements. At most one of dark, blank, blur, bright is given, in that order: a dark or blank page cannot
+// be judged for what follows, and blur makes the ink look washed out (the applicant fixes one thing at a
+// time); small can come on top.
 func Check(img image.Image) ([]Warning, Metrics) {
 	g := greyCopy(img, GateSize)
 	m := measure(g)
@@ -77,13 +84,12 @@ func Check(img image.Image) ([]Warning, Metrics) {
 	case m.P98 < DarkMaxP98:
 		// Too dark to judge anything else: fix the light first.
 		ws = append(ws, WarnDark)
-	case m.InkDensity < BlankMaxInkDensity:
+	case m.ContentDensity < BlankMaxContent:
 		ws = append(ws, WarnBlank)
-	case m.InkP2 >= BrightMinInkP2 && m.PageP50 >= BrightMinP50:
-		// Washed out: clipping hides the edges, so blur cannot be judged either.
-		ws = append(ws, WarnBright)
 	case m.Sharpness < BlurMaxSharpness:
 		ws = append(ws, WarnBlur)
+	case m.InkP2 >= BrightMinInkP2 && m.PageP50 >= BrightMinP50:
+		ws = append(ws, WarnBright)
 	}
 	if max(m.Width, m.Height) < MinLongSide {
 		ws = append(ws, WarnSmall)
@@ -195,7 +201,12 @@ func measure(g grey) Metrics {
 			lapN++
 		}
 	}
-	if lapN > cnt/20 {
+	clipped := 0
+	for v := 250; v < 256; v++ {
+		clipped += page[v]
+	}
+	// A sheet mostly clipped to white has no noise left to estimate (what is unclipped is ink edges).
+	if lapN > cnt/20 && clipped < cnt*3/10 {
 		m.Noise = (float64(percentile(&lapH, lapN, 0.25)) + 0.5) / (0.3186 * math.Sqrt(20))
 	}
 	// Pass 2: Laplacian variance, gradient energy and edge densities on the page.
@@ -240,6 +251,17 @@ func measure(g grey) Metrics {
 	}
 	m.EdgeDensity = float64(strong) / fc
 	m.InkDensity = float64(weak) / fc
+	// Content: band-pass |mean3×3 − mean17×17| — survives blur (a blurred line still stands out from its
+	// surroundings) and ignores noise (averaged by the 3×3 mean) and uneven light (removed by the 17×17 mean).
+	fine, coarse := boxMean(g.pix, g.w, g.h, 1), boxMean(g.pix, g.w, g.h, 8)
+	ct := max(ContentMinDiff, ContentNoiseFactor*m.Noise/3)
+	content := 0
+	for i, in := range inside {
+		if in && math.Abs(float64(fine[i])-float64(coarse[i])) >= ct {
+			content++
+		}
+	}
+	m.ContentDensity = float64(content) / fc
 	return m
 }
 

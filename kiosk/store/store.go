@@ -116,7 +116,7 @@ var (
 	ErrNoWork = errors.New("store: no outbox work due")
 	// ErrCorrupt: stored data could not be decrypted or did not match its hash (wrong key, tampering).
 	ErrCorrupt = errors.New("store: stored data failed to decrypt or verify")
-	// ErrKey: the key file is missing, of the wrong size, or readable by others.
+	// ErrKey: the key file is missing, of the wrong size, readable by others, or not this database's key.
 	ErrKey = errors.New("store: bad key file")
 	// ErrDamaged: PRAGMA integrity_check did not answer "ok" at open.
 	ErrDamaged = errors.New("store: database integrity check failed")
@@ -124,14 +124,13 @@ var (
 
 // Options configure Open.
 type Options struct {
-	Path         string      // SQLite file; its folder is created (0700) if missing
-	KeyFile      string      // 32-byte AES key, mode 0600 or stricter (see CreateKey)
-	KioskNo      int         // 1..999, part of every receipt number
-	Clock        kiosk.Clock // nil: kiosk.SystemClock
-	MaxUnsent    int         // CanAccept refuses when more are unsent; 0: 200; negative: no limit
-	MinFreeBytes int64       // CanAccept refuses below this free space; 0: 500 MB; negative: no limit
-	Retention    time.Duration
-	// Retention is how long personal data stays after a final decision; 0: 7 days.
+	Path         string        // SQLite file; its folder is created (0700) if missing
+	KeyFile      string        // 32-byte AES key, mode 0600 or stricter (see CreateKey)
+	KioskNo      int           // 1..999, part of every receipt number
+	Clock        kiosk.Clock   // nil: kiosk.SystemClock
+	MaxUnsent    int           // CanAccept refuses when more are unsent; 0: 200; negative: no limit
+	MinFreeBytes int64         // CanAccept refuses below this free space; 0: 500 MB; negative: no limit
+	Retention    time.Duration // how long personal data stays after a final decision; 0: 7 days
 
 	// FreeSpace reports the bytes available to the kiosk in dir. nil: statfs(2). Tests inject their own.
 	FreeSpace func(dir string) (int64, error)
@@ -162,7 +161,7 @@ type Store struct {
 var migrationFS embed.FS
 
 // dsn builds the connection string: the settings every connection gets. write selects the writer's
-// IMMEDIATE transactions; readers are query-only.
+// IMMEDIATE transactions (the read pool adds _query_only).
 func dsn(path string, write bool) string {
 	v := url.Values{}
 	v.Set("_journal_mode", "WAL")
@@ -242,6 +241,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		}
 		s.damaged = fmt.Errorf("%w; migrate: %v", s.damaged, err)
 	}
+	if err := s.checkKey(ctx); err != nil {
+		_ = s.w.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	if s.damaged != nil {
 		s.log.Error("store damaged: refusing new applications", "path", o.Path, "err", s.damaged)
 	}
@@ -266,6 +269,33 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: read pool: %w", err)
 	}
 	return s, nil
+}
+
+const keyCheckAD, keyCheckText = "key_check", "huren kiosk store key check v1"
+
+// checkKey verifies that the key opens the database's key-check box (made on first open), so that a
+// store is never used with another kiosk's key. Errors wrap ErrKey on a mismatch. A damaged store skips
+// the check when the meta table cannot be read (admin must still see it).
+func (s *Store) checkKey(ctx context.Context) error {
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		var box []byte
+		err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'key_check'`).Scan(&box)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES ('key_check', ?)`,
+				s.seal([]byte(keyCheckText), keyCheckAD))
+			return err
+		case err != nil:
+			if s.damaged != nil {
+				return nil
+			}
+			return err
+		}
+		if p, err := s.open(box, keyCheckAD); err != nil || string(p) != keyCheckText {
+			return fmt.Errorf("%w: the key file does not belong to this database", ErrKey)
+		}
+		return nil
+	})
 }
 
 // createFile creates the database file (mode 0600, which SQLite passes on to the -wal and -shm files)

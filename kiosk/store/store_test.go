@@ -301,13 +301,20 @@ func TestKeyFile(t *testing.T) {
 		t.Fatalf("open without a key: %v", err)
 	}
 
-	// Another kiosk's key cannot read the data.
+	// Another kiosk's key is refused at Open; and even if it got past, it could not read the data.
 	other := filepath.Join(t.TempDir(), "other.key")
 	if err := CreateKey(other); err != nil {
 		t.Fatal(err)
 	}
 	o2.KeyFile = other
-	s = openTest(t, o2)
+	if _, err := Open(ctx, o2); !errors.Is(err, ErrKey) || !strings.Contains(err.Error(), "does not belong") {
+		t.Fatalf("open with another kiosk's key: %v", err)
+	}
+	s = openTest(t, o)
+	s.aead, err = loadKey(other)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.Get(ctx, a.Receipt); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("get with the wrong key: %v", err)
 	}
