@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"image"
 	"errors"
 	"fmt"
 	"image/png"
@@ -74,6 +76,43 @@ func (r *fakeReader) Read(ctx context.Context) (idcard.Card, error) {
 }
 
 func (r *fakeReader) push(c idcard.Card, err error) { r.ch <- readResult{c, err} }
+
+// fakeCamera delivers tiny pages fast (the real demo camera and pipeline are used by the end-to-end test,
+// TestRealCapture and the blur screenshot); fakeNormalize warns "blur" for pages taken while blurred.
+type fakeCamera struct {
+	mu    gosync.Mutex
+	blur  bool
+	shots int
+}
+
+var _ kiosk.Camera = (*fakeCamera)(nil)
+
+func (c *fakeCamera) Preview(ctx context.Context) (image.Image, error) {
+	img := image.NewRGBA(image.Rect(0, 0, 48, 64))
+	for i := range img.Pix {
+		img.Pix[i] = 0xEE
+	}
+	return img, nil
+}
+
+func (c *fakeCamera) Capture(ctx context.Context) (kiosk.RawPage, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shots++
+	data := []byte(fmt.Sprintf("page %d", c.shots))
+	if c.blur {
+		data = append(data, " blur"...)
+	}
+	return kiosk.RawPage{Data: data, ContentType: "image/jpeg", Source: "fake"}, nil
+}
+
+func fakeNormalize(ctx context.Context, raw kiosk.RawPage) (capture.Page, error) {
+	p := capture.Page{Data: append([]byte(nil), raw.Data...), ContentType: "image/jpeg", Width: 1240, Height: 1754}
+	if bytes.HasSuffix(raw.Data, []byte(" blur")) {
+		p.Warnings = []capture.Warning{{Code: "blur", Zh: "图片模糊，请重拍", En: "The photo is blurred"}}
+	}
+	return p, nil
+}
 
 type fakePrinter struct {
 	mu   gosync.Mutex
@@ -257,7 +296,7 @@ type harness struct {
 	k       *Kiosk
 	clock   *fakeClock
 	reader  *fakeReader
-	cam     *capture.DemoCamera
+	cam     *fakeCamera
 	printer *fakePrinter
 	queue   *fakeQueue
 	remote  *fakeRemote
@@ -283,16 +322,16 @@ func newHarnessWith(t testing.TB, edit func(*Deps)) *harness {
 		t:       t,
 		clock:   &fakeClock{t: time.Date(2026, 12, 4, 10, 0, 0, 0, kiosk.Shanghai)},
 		reader:  &fakeReader{ch: make(chan readResult, 8)},
-		cam:     capture.NewDemoCamera(),
+		cam:     &fakeCamera{},
 		printer: &fakePrinter{},
 		remote:  &fakeRemote{precheck: kiosk.Precheck{Known: true, HasPermit: true, PermitCity: "330100", Months: 14}},
 		syncer:  &fakeSyncer{},
 	}
-	h.cam.SetSize(1240, 1754)
 	h.queue = &fakeQueue{clock: h.clock}
 	h.blocked = h.reader.blocked.Load
 	d := Deps{
-		Reader: h.reader, Camera: h.cam, Printer: h.printer, Queue: h.queue, Remote: h.remote, Syncer: h.syncer,
+		Normalize: fakeNormalize,
+		Reader:    h.reader, Camera: h.cam, Printer: h.printer, Queue: h.queue, Remote: h.remote, Syncer: h.syncer,
 		Clock: h.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		KioskNo: 7, Hotline: "0578-12345", PublicURL: "http://127.0.0.1:9/",
 		LocalPINHash: testPINHash,

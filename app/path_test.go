@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"huren/kiosk"
+	"huren/kiosk/capture"
 	"huren/kiosk/eligibility"
 	"huren/kiosk/idcard"
 	"huren/kiosk/session"
@@ -69,6 +70,46 @@ func TestFullPaths(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestRealCapture walks a path with the real demo camera and capture pipeline, retaking a blurred page.
+func TestRealCapture(t *testing.T) {
+	cam := capture.NewDemoCamera()
+	cam.SetSize(1240, 1754)
+	h := newHarnessWith(t, func(d *Deps) { d.Camera, d.Normalize = cam, capture.Normalize })
+	h.reader.push(demoCard(0), nil)
+	h.tap(h.k.cur.(*homeScreen).start)
+	h.k.s.NoticeRead, h.k.s.NoticeAccepted = true, true
+	h.k.show(session.Route)
+	h.tap(h.k.cur.(*routeScreen).choices[kiosk.RoutePermit])
+	h.tap(h.k.cur.(*conditionScreen).choices[kiosk.ConditionSchooling])
+	a := h.k.s.App
+	a.Mobile = "13800138000"
+	a.Address = kiosk.Address{TownCode: "331122001", Town: "五云街道", Community: "城东社区", Detail: "1号"}
+	a.SchoolCode, a.SchoolName = "JY-S01", "浙江省缙云中学"
+	h.k.show(session.Materials)
+	h.settle()
+	m := h.k.cur.(*materialsScreen)
+	if m.preview.Image == nil {
+		t.Fatal("no preview")
+	}
+	cam.SetFault(capture.FaultBlur)
+	h.tap(m.shoot)
+	if m.pending == nil {
+		t.Fatal("blurred page not flagged")
+	}
+	cam.SetFault(capture.FaultNone)
+	h.tap(m.retake)
+	if m.pending != nil || len(a.Materials) != 1 || a.Materials[0].Warnings != nil || a.Materials[0].ContentType != "image/jpeg" {
+		t.Fatalf("retake: %+v", m.pending)
+	}
+	h.tap(m.next)
+	h.wantStep(session.Confirm)
+	o := pathOpts{}
+	got := h.submit(o)
+	if len(got.Materials) != 1 || len(got.Materials[0].Data) < 1000 {
+		t.Fatal("material not committed")
 	}
 }
 

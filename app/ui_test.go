@@ -410,8 +410,11 @@ func TestScreenshots(t *testing.T) {
 	h.shotIf("card-waiting")
 	h.k.goHome()
 
-	// The capture screen with a blur warning.
-	h.cam.SetFault(capture.FaultBlur)
+	// The capture screen with a blur warning, from the real demo camera and pipeline.
+	cam := capture.NewDemoCamera()
+	cam.SetSize(1240, 1754)
+	cam.SetFault(capture.FaultBlur)
+	h.k.d.Camera, h.k.d.Normalize = cam, capture.Normalize
 	o := pathOpts{card: demoCard(0), route: kiosk.RoutePermit, condition: kiosk.ConditionSchooling}
 	h.reader.push(o.card, nil)
 	h.tap(h.k.cur.(*homeScreen).start)
@@ -426,7 +429,7 @@ func TestScreenshots(t *testing.T) {
 	h.settle()
 	m := h.k.cur.(*materialsScreen)
 	h.tap(m.shoot)
-	if m.pending == nil || !m.warnBox.Visible() {
+	if m.pending == nil || !m.warnBox.Visible() || m.pending.Warnings[0].Code != "blur" {
 		t.Fatalf("no blur warning: %q", m.status.Text)
 	}
 	h.resize(1920, 1080)

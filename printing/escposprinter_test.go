@@ -346,7 +346,6 @@ func TestESCPOSDeviceFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pty: %v", err)
 	}
-	defer slave.Close()
 	tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
 	if err != nil {
 		t.Fatal(err)
@@ -363,7 +362,8 @@ func TestESCPOSDeviceFile(t *testing.T) {
 	fp := &fakePrinter{state: stateReady}
 	done := make(chan struct{})
 	go func() { defer close(done); fp.serve(master) }()
-	defer func() { master.Close(); <-done }()
+	// closing the last slave descriptor ends the master's blocking read (EIO); serve then closes the master
+	defer func() { slave.Close(); <-done }()
 
 	for _, target := range []string{slave.Name(), "file:" + slave.Name()} {
 		p, err := NewESCPOS(target)

@@ -355,4 +355,3 @@ func setPageHeaders(w http.ResponseWriter, r *http.Request) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 }
-
