@@ -288,15 +288,28 @@ func openCamera(ctx context.Context, cfg Config) (kiosk.Camera, error) {
 }
 
 func openPrinter(cfg Config) (kiosk.Printer, error) {
+	size := printing.Roll80
+	if cfg.Printer.Paper != "" {
+		s, err := printing.ParseSize(cfg.Printer.Paper)
+		if err != nil {
+			return nil, fmt.Errorf("printer.paper: %w", err)
+		}
+		size = s
+	}
 	switch cfg.Printer.Driver {
 	case "pdf":
 		p, err := printing.NewPDFFolder(cfg.Printer.PDFDir)
 		if err != nil {
 			return nil, fmt.Errorf("receipt folder: %w", err)
 		}
+		p.SetSize(size)
 		return p, nil
 	case "cups":
-		return printing.NewCUPS(cfg.Printer.Queue), nil
+		p := printing.NewCUPS(cfg.Printer.Queue)
+		p.SetSize(size)
+		// A stuck job must not keep the applicant waiting: after 30 s the receipt is shown on screen.
+		p.SetJobTimeout(30 * time.Second)
+		return p, nil
 	case "escpos":
 		p, err := printing.NewESCPOS(cfg.Printer.Target)
 		if err != nil {

@@ -243,9 +243,13 @@ func TestErrorPaths(t *testing.T) {
 	t.Run("printer out of paper", func(t *testing.T) {
 		h := newHarness(t)
 		h.printer.err = fmt.Errorf("escpos: %w", kiosk.ErrPaperOut)
+		h.cam.blur = true // and the applicant keeps a blurred page
 		o := pathOpts{card: demoCard(0), route: kiosk.RoutePermit, condition: kiosk.ConditionResidence}
 		h.walkToConfirm(o)
 		a := h.submit(o)
+		if len(a.Materials) != 1 || len(a.Materials[0].Warnings) != 1 || a.Materials[0].Warnings[0] != "blur" {
+			t.Fatalf("kept warning not recorded: %+v", a.Materials)
+		}
 		s := h.k.cur.(*submitScreen)
 		if !s.qr.Visible() || s.qr.Image == nil || !strings.Contains(s.receipt.Text, a.Receipt.String()) ||
 			!strings.Contains(s.status.Text, "打印纸已用完") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -113,7 +114,13 @@ func (s *Service) kioskAuth(limit int64, h kioskHandler) http.Handler {
 			}
 			return
 		}
-		if !s.nonces.use(c.Kiosk, c.Nonce, now, wire.NonceTTL) {
+		fresh, err := s.useNonce(ctx, c.Kiosk, c.Nonce, now)
+		if err != nil {
+			s.log.Error("nonce", "kiosk", c.Kiosk, "err", err)
+			writeErr(w, err)
+			return
+		}
+		if !fresh {
 			writeErr(w, unauthorized("nonce replayed"))
 			return
 		}
@@ -354,4 +361,30 @@ func setPageHeaders(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
+}
+
+// useNonce records a kiosk's nonce and reports false when it was used within wire.NonceTTL. Nonces live in
+// the store so that several instances sharing PostgreSQL refuse a replay sent to another instance; an
+// in-memory cache answers repeats first.
+func (s *Service) useNonce(ctx context.Context, kioskID, nonce string, now time.Time) (bool, error) {
+	if !s.nonces.use(kioskID, nonce, now, wire.NonceTTL) {
+		return false, nil
+	}
+	res, err := s.db.exec(ctx, s.db.w, `INSERT INTO nonces (kiosk_id, nonce, at) VALUES (?, ?, ?)
+		ON CONFLICT (kiosk_id, nonce) DO UPDATE SET at = excluded.at WHERE nonces.at < ?`,
+		kioskID, nonce, tm(now), tm(now.Add(-wire.NonceTTL)))
+	if err != nil {
+		return false, fmt.Errorf("nonce: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("nonce: %w", err)
+	}
+	return n == 1, nil
+}
+
+// purgeNonces forgets nonces older than wire.NonceTTL.
+func (s *Service) purgeNonces(ctx context.Context) error {
+	_, err := s.db.exec(ctx, s.db.w, `DELETE FROM nonces WHERE at < ?`, tm(s.now().Add(-wire.NonceTTL)))
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -455,4 +456,33 @@ func TestHealthAndMetrics(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A replay sent to a second instance sharing the store is refused too.
+func TestReplayAcrossInstances(t *testing.T) {
+	eachStore(t, func(t *testing.T, o review.Options) {
+		e, clock := startAt(t, o, t0)
+		o2 := o
+		if o2.DB == "" {
+			o2.DB = e.Dir + "/review.db"
+		}
+		o2.DataDir, o2.Clock = e.Dir+"/data", clock
+		s2, err := review.Open(context.Background(), o2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s2.Close()
+		srv2 := httptest.NewServer(s2.Handler())
+		defer srv2.Close()
+		req := e.Request(t, "K001", e.Secret, "GET", wire.BasePath+"/kiosks/K001/updates?after=0", nil, "")
+		if code, b := reviewtest.Send(t, req.Clone(context.Background())); code != 200 {
+			t.Fatalf("first: %d %s", code, b)
+		}
+		replay := req.Clone(context.Background())
+		replay.URL.Host = strings.TrimPrefix(srv2.URL, "http://")
+		replay.Host = replay.URL.Host
+		if code, b := reviewtest.Send(t, replay); code != 401 {
+			t.Errorf("replay on the second instance: %d %s", code, b)
+		}
+	})
 }

@@ -290,6 +290,13 @@ var migrations = []string{
 	);
 	INSERT INTO counters (name, value) VALUES ('permit', 0);
 	ALTER TABLE applications ADD COLUMN overdue_at BIGINT NOT NULL DEFAULT 0`,
+	`CREATE TABLE nonces (
+		kiosk_id TEXT NOT NULL,
+		nonce TEXT NOT NULL,
+		at BIGINT NOT NULL,
+		PRIMARY KEY (kiosk_id, nonce)
+	);
+	CREATE INDEX nonces_at ON nonces(at)`,
 }
 
 func (d *db) ddl(s string) string {

@@ -419,6 +419,9 @@ func (s *Service) Run(ctx context.Context) error {
 		if _, err := s.ProcessOutbox(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("outbox", "err", err)
 		}
+		if err := s.purgeNonces(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("nonces", "err", err)
+		}
 		if _, err := s.FlagOverdue(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("overdue", "err", err)
 		}

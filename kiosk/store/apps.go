@@ -128,8 +128,18 @@ func (t *Tx) Submit(a kiosk.Application) (kiosk.Application, error) {
 		return kiosk.Application{}, fmt.Errorf("submit: %w", err)
 	}
 	if len(mats) > 0 {
-		boxes := make([][]byte, len(mats))
-		parallel(len(mats), func(i int) { boxes[i] = s.seal(mats[i].Data, rs) })
+		// Sealed copies go into pooled buffers: SQLite copies bound blobs, so they are free again once the
+		// insert returns (this saves allocating and zeroing megabytes per submit).
+		boxes := make([]*[]byte, len(mats))
+		parallel(len(mats), func(i int) {
+			boxes[i] = getBuf()
+			*boxes[i] = s.sealTo((*boxes[i])[:0], mats[i].Data, rs)
+		})
+		defer func() {
+			for _, b := range boxes {
+				putBuf(b)
+			}
+		}()
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO materials (app_id, idx, kind, page, size, sha256, data)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
@@ -137,7 +147,7 @@ func (t *Tx) Submit(a kiosk.Application) (kiosk.Application, error) {
 		}
 		defer stmt.Close()
 		for i, m := range mats {
-			if _, err := stmt.ExecContext(ctx, appID, i, string(m.Kind), m.Page, m.Size, m.SHA256, boxes[i]); err != nil {
+			if _, err := stmt.ExecContext(ctx, appID, i, string(m.Kind), m.Page, m.Size, m.SHA256, *boxes[i]); err != nil {
 				return kiosk.Application{}, fmt.Errorf("submit: insert material %d: %w", i, err)
 			}
 		}
@@ -348,4 +358,17 @@ func parallel(n int, fn func(i int)) {
 		})
 	}
 	wg.Wait()
+}
+
+// bufPool holds buffers for sealed materials.
+var bufPool = gosync.Pool{New: func() any { return new([]byte) }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) > 8<<20 { // do not keep unusually large buffers around
+		return
+	}
+	clear((*b)[:cap(*b)]) // sealed data only, but leave nothing behind
+	bufPool.Put(b)
 }

@@ -83,13 +83,20 @@ func loadKey(path string) (cipher.AEAD, error) {
 
 // seal encrypts plain with a fresh random nonce and the receipt number as associated data. The result is
 // nonce || ciphertext || tag.
-func (s *Store) seal(plain []byte, receipt string) []byte {
+func (s *Store) seal(plain []byte, receipt string) []byte { return s.sealTo(nil, plain, receipt) }
+
+// sealTo is seal appending to dst[:0] (reusing its capacity when large enough).
+func (s *Store) sealTo(dst, plain []byte, receipt string) []byte {
 	ns := s.aead.NonceSize()
-	out := make([]byte, ns, ns+len(plain)+s.aead.Overhead())
+	need := ns + len(plain) + s.aead.Overhead()
+	if cap(dst) < need {
+		dst = make([]byte, 0, need)
+	}
+	out := dst[:ns]
 	if _, err := io.ReadFull(rand.Reader, out); err != nil {
 		panic("store: crypto/rand failed: " + err.Error()) // never on Linux
 	}
-	return s.aead.Seal(out, out[:ns], plain, []byte(receipt))
+	return s.aead.Seal(out, out, plain, []byte(receipt))
 }
 
 // open decrypts a box made by seal for the same receipt; failures wrap ErrCorrupt.
