@@ -207,6 +207,8 @@ type Registry interface {
 
 type dbRegistry struct{ db *db }
 
+var _ Registry = dbRegistry{}
+
 func (r dbRegistry) Lookup(ctx context.Context, id string) (wire.Precheck, error) {
 	var p wire.Precheck
 	var has int

@@ -4,20 +4,17 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"huren/kiosk/passhash"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	gosync "sync"
 	"time"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // ---- blob store ----
@@ -112,8 +109,8 @@ func (b *blobStore) get(sum string) ([]byte, error) {
 
 // ---- nonce cache ----
 
-// nonceCache remembers nonces for wire.NonceTTL (in memory; a restart forgets, which the 300 s skew window
-// bounds).
+// nonceCache remembers nonces for wire.NonceTTL in memory, in front of the store's nonces table (which also
+// covers restarts and other instances).
 type nonceCache struct {
 	mu    gosync.Mutex
 	seen  map[string]time.Time
@@ -198,50 +195,13 @@ func (l *rateLimiter) allow(key string, now time.Time) bool {
 
 // ---- passwords ----
 
-const (
-	argonTime    = 2
-	argonMemory  = 19 * 1024
-	argonThreads = 1
-	argonKeyLen  = 32
-)
+// hashPassword returns an argon2id PHC string (kiosk/passhash, shared with the kiosks' PIN check).
+func hashPassword(pw string) string { return passhash.Hash(pw) }
 
-// hashPassword returns an argon2id PHC string: $argon2id$v=19$m=…,t=…,p=…$salt$hash.
-func hashPassword(pw string) string {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		panic("review: crypto/rand failed: " + err.Error())
-	}
-	k := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(k))
-}
-
-// checkPassword verifies pw against a PHC argon2id string in constant time.
+// checkPassword verifies pw against a PHC argon2id string in constant time; a malformed hash never matches.
 func checkPassword(phc, pw string) bool {
-	parts := strings.Split(phc, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	var v int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return false
-	}
-	var m uint32
-	var t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || m > 64*1024 || t == 0 || t > 10 || p == 0 || p > 16 {
-		return false
-	}
-	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
-	if err != nil {
-		return false
-	}
-	want, err := base64.RawStdEncoding.DecodeString(parts[5])
-	if err != nil || len(want) == 0 || len(want) > 128 {
-		return false
-	}
-	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	ok, err := passhash.Verify(phc, pw)
+	return err == nil && ok
 }
 
 // dummyHash burns the same time as a real check when the reviewer does not exist.

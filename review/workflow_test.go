@@ -254,6 +254,8 @@ type flakySMS struct {
 	sent []review.SMS
 }
 
+var _ review.SMSSender = (*flakySMS)(nil)
+
 func (f *flakySMS) SendSMS(ctx context.Context, m review.SMS) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -345,7 +346,7 @@ func (c *Client) Deliver(ctx context.Context, a kiosk.Application) (wire.SubmitR
 		if sent[h] {
 			continue
 		}
-		i := slicesIndexFunc(m.Materials, func(x wire.MaterialRef) bool { return x.SHA256 == h })
+		i := slices.IndexFunc(m.Materials, func(x wire.MaterialRef) bool { return x.SHA256 == h })
 		if i < 0 {
 			return wire.SubmitResponse{}, fmt.Errorf("deliver %s: %s: %w", a.Receipt, h, ErrUnknownMissing)
 		}
@@ -355,15 +356,6 @@ func (c *Client) Deliver(ctx context.Context, a kiosk.Application) (wire.SubmitR
 		sent[h] = true
 	}
 	return c.Submit(ctx, a.Receipt)
-}
-
-func slicesIndexFunc[T any](s []T, f func(T) bool) int {
-	for i := range s {
-		if f(s[i]) {
-			return i
-		}
-	}
-	return -1
 }
 
 // Precheck asks for the provincial registration record of an ID number (POST /precheck). The number is sent

@@ -8,7 +8,7 @@ import (
 
 func TestHashVerify(t *testing.T) {
 	h := Hash("246810")
-	if !strings.HasPrefix(h, "$argon2id$v=19$m=65536,t=2,p=2$") {
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("hash %q: not the PHC form", h)
 	}
 	if h == Hash("246810") {
@@ -29,7 +29,7 @@ func TestVerifyRejectsMalformed(t *testing.T) {
 		"", "plain", "$argon2i$v=19$m=65536,t=2,p=2$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
 		"$argon2id$v=18$m=65536,t=2,p=2$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
 		"$argon2id$v=19$m=4294967295,t=2,p=2$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
-		"$argon2id$v=19$m=65536,t=2,p=2$!!$a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=19456,t=2,p=1$!!$a2V5a2V5a2V5a2V5a2V5a2V5",
 	} {
 		if _, err := Verify(h, "1234"); !errors.Is(err, ErrFormat) {
 			t.Errorf("Verify(%q): err %v, want ErrFormat", h, err)

@@ -369,6 +369,6 @@ func putBuf(b *[]byte) {
 	if cap(*b) > 8<<20 { // do not keep unusually large buffers around
 		return
 	}
-	clear((*b)[:cap(*b)]) // sealed data only, but leave nothing behind
+	*b = (*b)[:0] // ciphertext only: nothing personal is left in clear
 	bufPool.Put(b)
 }

