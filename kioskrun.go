@@ -398,7 +398,7 @@ func startDemoReview(ctx context.Context, dir, kioskID string, logger *slog.Logg
 			logger.Error("review service stopped", "err", err)
 		}
 	}()
-	logger.Info("review service listening", "url", url, "reviewer_ui", url+"/", "reviewer", review.DemoReviewer,
+	logger.Info("review service listening", "url", url, "reviewer_ui", url+"/review/", "reviewer", review.DemoReviewer,
 		"password", review.DemoReviewerPassword, "staff_pin", review.DemoStaffPIN, "status_pages", url+"/s/{receipt}?t={token}")
 	return d, nil
 }

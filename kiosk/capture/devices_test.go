@@ -374,7 +374,7 @@ func TestHotFolderGivesUpOnBrokenFile(t *testing.T) {
 func TestDiagDemo(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "page.jpg")
 	var so, se bytes.Buffer
-	code := Diag(context.Background(), []string{"camera", "--demo", "--fault", "blur", "--out", out}, &so, &se)
+	code := Diag(context.Background(), []string{"camera", "--demo", "--fault", "blur", "--size", "900x1200", "--out", out}, &so, &se)
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, so.String(), se.String())
 	}

@@ -29,6 +29,7 @@ func Diag(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	hot := fs.String("hot-folder", "", "import one file from this scanner hot folder")
 	out := fs.String("out", "", "write the normalised page to this file (required)")
 	timeout := fs.Duration("timeout", 60*time.Second, "give up after this long")
+	size := fs.String("size", "", "demo camera frame size WxH (default 2448x3264)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: huren diag camera [--device /dev/videoN | --demo [--fault F] | --hot-folder DIR] --out FILE")
 		fs.PrintDefaults()
@@ -63,6 +64,14 @@ func Diag(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		d.SetFault(f)
+		if *size != "" {
+			var w, h int
+			if _, err := fmt.Sscanf(*size, "%dx%d", &w, &h); err != nil || w < 16 || h < 16 || w*h > MaxPixels {
+				fmt.Fprintf(stderr, "bad --size %q\n", *size)
+				return 2
+			}
+			d.SetSize(w, h)
+		}
 		cam, src = d, "demo camera (fault "+f.String()+")"
 	case *hot != "":
 		h, err := NewHotFolder(*hot)

@@ -38,8 +38,17 @@ func withEXIF(jpg []byte, orientation int, bigEndian bool) []byte {
 	return append(out, jpg[2:]...)
 }
 
+// encodeJPEGStd encodes with image/jpeg (the reference encoder: standard tables, no surprises).
 func encodeJPEGStd(t testing.TB, img image.Image, q int) []byte {
 	t.Helper()
+	if rgba, ok := img.(*image.RGBA); ok && rgba.Rect.Dx()*rgba.Rect.Dy() > 1_000_000 {
+		// Large test images go through the pipeline's encoder: image/jpeg is slow under the race detector.
+		data, err := encodeJPEG(rgba, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q}); err != nil {
 		t.Fatal(err)
@@ -60,20 +69,23 @@ func encodePNG(t testing.TB, img image.Image) []byte {
 // blue bottom-left, white bottom-right.
 func quadrants(w, h int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	cols := [4]color.RGBA{{255, 0, 0, 255}, {0, 255, 0, 255}, {0, 0, 255, 255}, {255, 255, 255, 255}}
 	for y := 0; y < h; y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		if y > 0 && y != h/2 {
+			copy(row, img.Pix[(y-1)*img.Stride:])
+			continue
+		}
 		for x := 0; x < w; x++ {
-			var c color.RGBA
-			switch {
-			case x < w/2 && y < h/2:
-				c = color.RGBA{255, 0, 0, 255}
-			case y < h/2:
-				c = color.RGBA{0, 255, 0, 255}
-			case x < w/2:
-				c = color.RGBA{0, 0, 255, 255}
-			default:
-				c = color.RGBA{255, 255, 255, 255}
+			k := 0
+			if x >= w/2 {
+				k = 1
 			}
-			img.SetRGBA(x, y, c)
+			if y >= h/2 {
+				k += 2
+			}
+			c := cols[k]
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, c.A
 		}
 	}
 	return img

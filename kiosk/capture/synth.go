@@ -96,23 +96,23 @@ func (s Scene) Render() *image.RGBA {
 	}
 	ppw, pph := page.Bounds().Dx(), page.Bounds().Dy()
 	diag2 := cx*cx + cy*cy
+	fw, fh := float64(ppw), float64(pph)
+	dr, dg, db := float64(desk.R), float64(desk.G), float64(desk.B)
 	for y := 0; y < s.Height; y++ {
 		row := frame.Pix[y*frame.Stride:]
 		fy := float64(y) + 0.5
 		for x := 0; x < s.Width; x++ {
 			fx := float64(x) + 0.5
 			u, v, ok := inv.apply(fx, fy)
-			var cr, cg, cb float64
+			cr, cg, cb := dr, dg, db
 			if ok && u >= 0 && u < 1 && v >= 0 && v < 1 {
-				cr, cg, cb = bilinear(page, u*float64(ppw)-0.5, v*float64(pph)-0.5)
-			} else {
-				cr, cg, cb = float64(desk.R), float64(desk.G), float64(desk.B)
+				cr, cg, cb = bilinear(page, u*fw-0.5, v*fh-0.5)
 			}
 			dx, dy := fx-cx, fy-cy
 			l := light * (1 - s.Vignette*(dx*dx+dy*dy)/diag2) * (1 + s.LightSlope*(fx/float64(s.Width)-0.5))
 			n := 0.0
 			if s.Noise > 0 {
-				n = s.Noise * (r.Float64() + r.Float64() + r.Float64() - 1.5) * 2 // ≈ N(0, σ)
+				n = s.Noise * gauss(r)
 			}
 			i := 4 * x
 			row[i] = clamp8(cr*l + n)
@@ -126,7 +126,7 @@ func (s Scene) Render() *image.RGBA {
 		gaussBlur(frame, sigma)
 		if s.Noise > 0 { // the sensor adds noise after the optics blur
 			for i := 0; i < len(frame.Pix); i += 4 {
-				n := s.Noise * (r.Float64() + r.Float64() + r.Float64() - 1.5) * 2
+				n := s.Noise * gauss(r)
 				frame.Pix[i] = clamp8(float64(frame.Pix[i]) + n)
 				frame.Pix[i+1] = clamp8(float64(frame.Pix[i+1]) + n)
 				frame.Pix[i+2] = clamp8(float64(frame.Pix[i+2]) + n)
@@ -146,22 +146,29 @@ func clamp8(v float64) uint8 {
 	return uint8(v + 0.5)
 }
 
+// gauss returns an approximately standard normal value: the sum of four uniform 16-bit values from one
+// random draw (Irwin–Hall), centred and scaled to unit variance.
+func gauss(r *rand.Rand) float64 {
+	u := r.Uint64()
+	sum := float64(u&0xFFFF) + float64(u>>16&0xFFFF) + float64(u>>32&0xFFFF) + float64(u>>48)
+	return (sum/65535 - 2) * 1.7320508 // σ of the sum of 4 U(0,1) is 1/√3
+}
+
 func bilinear(img *image.RGBA, x, y float64) (r, g, b float64) {
-	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	w, h := img.Rect.Dx(), img.Rect.Dy()
 	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
 	fx, fy := x-float64(x0), y-float64(y0)
-	at := func(x, y int) (float64, float64, float64) {
-		x = min(max(x, 0), w-1)
-		y = min(max(y, 0), h-1)
-		i := y*img.Stride + 4*x
-		return float64(img.Pix[i]), float64(img.Pix[i+1]), float64(img.Pix[i+2])
-	}
-	r00, g00, b00 := at(x0, y0)
-	r10, g10, b10 := at(x0+1, y0)
-	r01, g01, b01 := at(x0, y0+1)
-	r11, g11, b11 := at(x0+1, y0+1)
+	x1, y1 := x0+1, y0+1
+	x0, x1 = min(max(x0, 0), w-1), min(max(x1, 0), w-1)
+	y0, y1 = min(max(y0, 0), h-1), min(max(y1, 0), h-1)
+	p := img.Pix
+	i00, i10 := y0*img.Stride+4*x0, y0*img.Stride+4*x1
+	i01, i11 := y1*img.Stride+4*x0, y1*img.Stride+4*x1
 	w00, w10, w01, w11 := (1-fx)*(1-fy), fx*(1-fy), (1-fx)*fy, fx*fy
-	return r00*w00 + r10*w10 + r01*w01 + r11*w11, g00*w00 + g10*w10 + g01*w01 + g11*w11, b00*w00 + b10*w10 + b01*w01 + b11*w11
+	r = float64(p[i00])*w00 + float64(p[i10])*w10 + float64(p[i01])*w01 + float64(p[i11])*w11
+	g = float64(p[i00+1])*w00 + float64(p[i10+1])*w10 + float64(p[i01+1])*w01 + float64(p[i11+1])*w11
+	b = float64(p[i00+2])*w00 + float64(p[i10+2])*w10 + float64(p[i01+2])*w01 + float64(p[i11+2])*w11
+	return r, g, b
 }
 
 // homography is a 3×3 projective map (row-major).
