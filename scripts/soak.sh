@@ -19,7 +19,7 @@ step() {
     fail=1
   fi
 }
-step store-crash go test -race -count=1 -timeout 60m -run 'Crash' ./kiosk/store/
+step store-crash go test -count=1 -timeout 60m -run 'TestCrashSafety' ./kiosk/store/
 step sync-faults go test -count=1 -timeout 60m -run 'Fault|ExactlyOnce' ./sync/
 xvfb_start
 data=$(mktemp -d)

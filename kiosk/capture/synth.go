@@ -23,6 +23,7 @@ type Scene struct {
 	Vignette      float64 // brightness loss at the frame corners (0–0.6)
 	Noise         float64 // sensor noise σ in grey levels
 	Blur          float64 // Gaussian σ as a fraction of the frame's long side (0.002 ≈ 5 px at 2480)
+	Softness      float64 // the lens's own blur: Gaussian σ in frame pixels (0–1.4), applied to every frame
 	Blank         bool    // paper without print
 	Stamp         bool    // a red seal
 	Desk          color.RGBA
@@ -31,7 +32,7 @@ type Scene struct {
 // DemoScene is the demo camera's standard scene for a seed: a page held flat under the document camera.
 func DemoScene(seed uint64, w, h int) Scene {
 	return Scene{Seed: seed, Width: w, Height: h, Coverage: 0.9, Light: 1, LightSlope: 0.06, Vignette: 0.12,
-		Noise: 2.5, Stamp: true, Desk: color.RGBA{58, 62, 70, 255}}
+		Noise: 2.5, Softness: 0.7, Stamp: true, Desk: color.RGBA{58, 62, 70, 255}}
 }
 
 // RealLikeScene draws a random handheld-photo scene for seed: page at an angle, perspective, uneven light,
@@ -48,6 +49,7 @@ func RealLikeScene(seed uint64, w, h int) Scene {
 		LightSlope:  0.35 * r.Float64(),
 		Vignette:    0.45 * r.Float64(),
 		Noise:       1 + 6*r.Float64(),
+		Softness:    0.5 + 0.8*r.Float64(),
 		Stamp:       r.IntN(2) == 0,
 		Desk:        desks[r.IntN(len(desks))],
 	}
@@ -120,6 +122,9 @@ func (s Scene) Render() *image.RGBA {
 			row[i+2] = clamp8(cb*l + n)
 			row[i+3] = 255
 		}
+	}
+	if s.Softness > 0 {
+		softBlur(frame, min(s.Softness, 1.4))
 	}
 	if s.Blur > 0 {
 		sigma := s.Blur * float64(max(s.Width, s.Height))
@@ -347,6 +352,40 @@ func star(z *vector.Rasterizer, cx, cy, rad float32) {
 		}
 	}
 	z.ClosePath()
+}
+
+// softBlur blurs img in place by a small Gaussian σ (≤ 1.4 px): two passes per axis of the 3-tap kernel
+// [a, 1−2a, a] with a = σ²/4 (each pass adds variance 2a).
+func softBlur(img *image.RGBA, sigma float64) {
+	a := sigma * sigma / 4
+	wa := uint32(a*256 + 0.5)
+	wc := 256 - 2*wa
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	line := make([]uint8, 4*max(w, h))
+	for pass := 0; pass < 2; pass++ {
+		for y := 0; y < h; y++ {
+			row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+			copy(line, row)
+			for x := 0; x < w; x++ {
+				l, r := max(x-1, 0), min(x+1, w-1)
+				for c := 0; c < 3; c++ {
+					row[4*x+c] = uint8((uint32(line[4*l+c])*wa + uint32(line[4*x+c])*wc + uint32(line[4*r+c])*wa + 128) >> 8)
+				}
+			}
+		}
+		for x := 0; x < w; x++ {
+			for y := 0; y < h; y++ {
+				copy(line[4*y:4*y+4], img.Pix[y*img.Stride+4*x:])
+			}
+			for y := 0; y < h; y++ {
+				u, d := max(y-1, 0), min(y+1, h-1)
+				i := y*img.Stride + 4*x
+				for c := 0; c < 3; c++ {
+					img.Pix[i+c] = uint8((uint32(line[4*u+c])*wa + uint32(line[4*y+c])*wc + uint32(line[4*d+c])*wa + 128) >> 8)
+				}
+			}
+		}
+	}
 }
 
 // gaussBlur blurs img in place with three box-blur passes per axis (≈ Gaussian of σ).

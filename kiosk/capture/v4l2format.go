@@ -37,7 +37,9 @@ type FormatChoice struct {
 	Width, Height uint32
 }
 
-func (c FormatChoice) String() string { return fmt.Sprintf("%s %dx%d", FourCC(c.Code), c.Width, c.Height) }
+func (c FormatChoice) String() string {
+	return fmt.Sprintf("%s %dx%d", FourCC(c.Code), c.Width, c.Height)
+}
 
 // ErrNoUsableFormat is returned by ChooseFormat when the device offers neither MJPEG/JPEG nor YUYV.
 var ErrNoUsableFormat = errors.New("no MJPEG, JPEG or YUYV format")

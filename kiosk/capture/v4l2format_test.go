@@ -8,7 +8,9 @@ import (
 // A typical 高拍仪 (document camera) as `v4l2-ctl --list-formats-ext` shows it: YUYV only at small sizes,
 // MJPEG up to 3264×2448, and a stepwise entry from another model.
 func TestChooseFormat(t *testing.T) {
-	disc := func(w, h uint32) FrameSizeRange { return FrameSizeRange{MinWidth: w, MaxWidth: w, MinHeight: h, MaxHeight: h} }
+	disc := func(w, h uint32) FrameSizeRange {
+		return FrameSizeRange{MinWidth: w, MaxWidth: w, MinHeight: h, MaxHeight: h}
+	}
 	docCam := []FormatCaps{
 		{Code: FourCCYUYV, Desc: "YUYV 4:2:2", Sizes: []FrameSizeRange{disc(640, 480), disc(1280, 720), disc(1600, 1200)}},
 		{Code: FourCCMJPEG, Desc: "Motion-JPEG", Sizes: []FrameSizeRange{disc(640, 480), disc(3264, 2448), disc(2592, 1944), disc(1920, 1080)}},
