@@ -63,7 +63,7 @@ func VerifyPIN(hash, pin string) (bool, error) {
 	var m, t uint32
 	var p uint8
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 ||
-		m > 1<<20 || t > 16 {
+		m > 256*1024 || t > 10 || p > 16 {
 		return false, fmt.Errorf("parameters: %w", ErrPINHash)
 	}
 	salt, err := base64.RawStdEncoding.DecodeString(parts[4])

@@ -396,6 +396,7 @@ func (k *Kiosk) tick() {
 func (k *Kiosk) showIdleCountdown(left time.Duration) {
 	secs := int((left + time.Second - 1) / time.Second)
 	if k.idlePop == nil {
+		k.hidePopups() // one question at a time
 		k.idleLabel = widget.NewLabel("")
 		k.idleLabel.Alignment = fyne.TextAlignCenter
 		title := k.heading("idle.title")

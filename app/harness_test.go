@@ -3,9 +3,9 @@ package app
 import (
 	"bytes"
 	"context"
-	"image"
 	"errors"
 	"fmt"
+	"image"
 	"image/png"
 	"io"
 	"log/slog"

@@ -138,7 +138,11 @@ func (s *submitScreen) content() fyne.CanvasObject {
 func (s *submitScreen) shown() {
 	k := s.k
 	app := *k.s.App
+	// A deep copy: a wipe of the session (which zeroes the image bytes) must not reach the commit.
 	app.Materials = append([]kiosk.Material(nil), app.Materials...)
+	for i := range app.Materials {
+		app.Materials[i].Data = append([]byte(nil), app.Materials[i].Data...)
+	}
 	app.StatusToken = kiosk.NewStatusToken()
 	app.NoticeVersion = k.d.NoticeVersion
 	kctx := k.ctx // the commit and the print must not stop when the screen changes

@@ -383,6 +383,10 @@ func TestEnglishEverywhere(t *testing.T) {
 func TestScreenshots(t *testing.T) {
 	for _, cond := range []kiosk.Condition{kiosk.ConditionResidence, kiosk.ConditionEmployment, kiosk.ConditionSchooling} {
 		h := newHarness(t)
+		if cond == kiosk.ConditionResidence {
+			demo := capture.NewDemoCamera() // the real preview in the pictures; fast fake captures
+			h.k.d.Camera = previewOf{demo, h.cam}
+		}
 		o := pathOpts{card: demoCard(0), route: kiosk.RoutePermit, condition: cond}
 		o.shots = func(name string) {
 			h.checkFits(name)
@@ -502,3 +506,11 @@ func TestAutopilot(t *testing.T) {
 	}
 	h.k.do, h.k.doWait = h.post, func(f func()) { f() }
 }
+
+// previewOf shows the demo camera's preview and captures with the fake camera.
+type previewOf struct {
+	*capture.DemoCamera
+	fake *fakeCamera
+}
+
+func (p previewOf) Capture(ctx context.Context) (kiosk.RawPage, error) { return p.fake.Capture(ctx) }

@@ -13,7 +13,7 @@ pkgs=(
   # review service: PostgreSQL for the second store; Chromium for the reviewer UI browser test
   postgresql chromium
   # SQLite CLI for operators and tests
-  sqlite3
+  sqlite3 curl
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -20,7 +20,7 @@ step() {
   fi
 }
 step store-crash go test -count=1 -timeout 60m -run 'TestCrashSafety' ./kiosk/store/
-step sync-faults go test -count=1 -timeout 60m -run 'Fault|ExactlyOnce' ./sync/
+step sync-faults go test -count=1 -timeout 60m -run 'TestExactlyOnceUnderFaults' ./sync/
 xvfb_start
 data=$(mktemp -d)
 step autopilot-500 go run ./scripts/memwatch -- bin/huren -demo -data "$data" -autopilot 500

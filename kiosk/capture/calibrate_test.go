@@ -77,7 +77,7 @@ func TestGateSeparates(t *testing.T) {
 	if raceEnabled {
 		n = 3 // the race detector slows pixel loops ~10×; the calibration table (CALIBRATE=1) uses many more
 	}
-	for _, s := range calibrationSet(n, 900, 1200) {
+	for _, s := range calibrationSet(n, 1224, 1632) {
 		p := measureSample(t, s)
 		got := strings.Join(p.WarningCodes(), ",")
 		want := s.class
@@ -142,8 +142,8 @@ func TestBlurCurve(t *testing.T) {
 	}
 	for _, b := range []float64{0, 0.0004, 0.0008, 0.0012, 0.0016, 0.002, 0.0025, 0.003, 0.004} {
 		var lo, hi float64 = 1e9, 0
-		for seed := uint64(1); seed <= 6; seed++ {
-			s := RealLikeScene(seed, 900, 1200)
+		for seed := uint64(1); seed <= 4; seed++ {
+			s := RealLikeScene(seed, 1836, 2448)
 			s.Blur = b
 			p := measureSample(t, sample{"", s, 80})
 			lo, hi = min(lo, p.Metrics.Sharpness), max(hi, p.Metrics.Sharpness)

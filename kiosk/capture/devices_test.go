@@ -85,7 +85,7 @@ func TestDemoCamera(t *testing.T) {
 func TestDemoCameraFaultsThroughPipeline(t *testing.T) {
 	ctx := context.Background()
 	d := NewDemoCamera()
-	d.SetSize(900, 1200)
+	d.SetSize(1224, 1632)
 	for _, f := range []Fault{FaultNone, FaultBlur, FaultDark, FaultBlank, FaultBright} {
 		d.SetFault(f)
 		raw, err := d.Capture(ctx)
@@ -374,7 +374,7 @@ func TestHotFolderGivesUpOnBrokenFile(t *testing.T) {
 func TestDiagDemo(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "page.jpg")
 	var so, se bytes.Buffer
-	code := Diag(context.Background(), []string{"camera", "--demo", "--fault", "blur", "--size", "900x1200", "--out", out}, &so, &se)
+	code := Diag(context.Background(), []string{"camera", "--demo", "--fault", "blur", "--size", "1224x1632", "--out", out}, &so, &se)
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, so.String(), se.String())
 	}

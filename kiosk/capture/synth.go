@@ -5,10 +5,56 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"os"
+	"sync"
 
 	"golang.org/x/image/draw"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
 	"golang.org/x/image/vector"
 )
+
+// DemoFontPath is the CJK font the demo pages' titles are set in (Debian fonts-wqy-microhei). When it cannot
+// be read, titles are drawn as glyph-like strokes like the body text.
+var DemoFontPath = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+
+var demoFont = sync.OnceValue(func() *opentype.Font {
+	b, err := os.ReadFile(DemoFontPath)
+	if err != nil {
+		return nil
+	}
+	c, err := opentype.ParseCollection(b)
+	if err != nil || c.NumFonts() == 0 {
+		return nil
+	}
+	f, err := c.Font(0)
+	if err != nil {
+		return nil
+	}
+	return f
+})
+
+// demoTitles are the documents the demo pages pretend to be.
+var demoTitles = []string{"房屋租赁合同", "劳动合同书", "住宿证明", "连续就读证明", "社会保险缴纳证明", "不动产权证书", "租赁登记备案证明"}
+
+// drawTitle sets title centred at baseline y in the demo font; false when the font is unavailable.
+func drawTitle(page *image.RGBA, title string, y, size float64, ink color.RGBA) bool {
+	f := demoFont()
+	if f == nil {
+		return false
+	}
+	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingNone})
+	if err != nil {
+		return false
+	}
+	defer face.Close()
+	d := &font.Drawer{Dst: page, Src: image.NewUniform(ink), Face: face}
+	w := d.MeasureString(title)
+	d.Dot = fixed.Point26_6{X: (fixed.I(page.Rect.Dx()) - w) / 2, Y: fixed.Int26_6(y * 64)}
+	d.DrawString(title)
+	return true
+}
 
 // Scene describes one generated photograph of an A4 document page: what the demo camera delivers, and what
 // the calibration tests use as "real-like photographs" (page at an angle, uneven light, noise, JPEG).
@@ -222,13 +268,17 @@ func renderPage(r *rand.Rand, w, h int, blank, stamp bool) *image.RGBA {
 	ink := vector.NewRasterizer(w, h)
 	W := float32(w)
 	margin := W * 0.1
-	// Title: 6–12 large glyphs, centred.
+	// Title: the document's name in the CJK font, or 6–12 large stroke glyphs, centred.
+	inkCol := color.RGBA{35, 38, 48, 255}
 	tcell := W * 0.045
-	tn := 6 + r.IntN(7)
-	tx := (W - float32(tn)*tcell*1.15) / 2
 	ty := float32(h) * 0.08
-	for i := 0; i < tn; i++ {
-		glyph(ink, r, tx+float32(i)*tcell*1.15, ty, tcell, tcell*0.11)
+	title := demoTitles[r.IntN(len(demoTitles))]
+	if !drawTitle(page, title, float64(ty+tcell*0.9), float64(tcell*1.1), inkCol) {
+		tn := 6 + r.IntN(7)
+		tx := (W - float32(tn)*tcell*1.15) / 2
+		for i := 0; i < tn; i++ {
+			glyph(ink, r, tx+float32(i)*tcell*1.15, ty, tcell, tcell*0.11)
+		}
 	}
 	// Body text.
 	cell := W * 0.022
@@ -262,7 +312,6 @@ func renderPage(r *rand.Rand, w, h int, blank, stamp bool) *image.RGBA {
 	for i := 0; i < 5; i++ {
 		glyph(ink, r, W*0.55+float32(i)*cell*1.08, sy-cell*1.3, cell, cell*0.09)
 	}
-	inkCol := color.RGBA{35, 38, 48, 255}
 	ink.Draw(page, page.Bounds(), image.NewUniform(inkCol), image.Point{})
 	if stamp {
 		st := vector.NewRasterizer(w, h)
