@@ -239,6 +239,9 @@ func buildSystem(ctx context.Context, cfg Config, demo bool, logger *slog.Logger
 		IsOffline:    func(err error) bool { return errors.Is(err, hsync.ErrOffline) },
 	}
 	sys.deps.WaitAccepted = sys.waitAccepted
+	if cfg.Printer.Driver == "pdf" {
+		sys.deps.ReceiptFolder = cfg.Printer.PDFDir
+	}
 	return sys, nil
 }
 

@@ -2,18 +2,15 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
+	"huren/kiosk/passhash"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
-	"golang.org/x/crypto/argon2"
 
 	"huren/kiosk"
 	"huren/kiosk/idcard"
@@ -37,48 +34,15 @@ type adminState struct {
 }
 
 // ErrPINHash is returned (wrapped) by VerifyPIN for a hash that is not an argon2id PHC string.
-var ErrPINHash = errors.New("not an argon2id hash")
+var ErrPINHash = passhash.ErrFormat
 
-// HashPIN returns an argon2id hash of pin in PHC format ($argon2id$v=19$m=…,t=…,p=…$salt$hash), for the
-// kiosk config's local fallback PIN.
-func HashPIN(pin string) string {
-	salt := make([]byte, 16)
-	_, _ = rand.Read(salt)
-	const m, t, p = 64 * 1024, 2, 2
-	h := argon2.IDKey([]byte(pin), salt, t, m, p, 32)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, m, t, p,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(h))
-}
+// HashPIN returns an argon2id hash of pin in PHC format, for the kiosk config's local fallback PIN
+// (kiosk/passhash, the same hashes the review service hands out).
+func HashPIN(pin string) string { return passhash.Hash(pin) }
 
 // VerifyPIN reports whether pin matches an argon2id PHC hash. Errors wrap ErrPINHash.
-func VerifyPIN(hash, pin string) (bool, error) {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, ErrPINHash
-	}
-	var v int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return false, fmt.Errorf("version: %w", ErrPINHash)
-	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 ||
-		m > 256*1024 || t > 10 || p > 16 {
-		return false, fmt.Errorf("parameters: %w", ErrPINHash)
-	}
-	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
-	if err != nil {
-		return false, fmt.Errorf("salt: %w", ErrPINHash)
-	}
-	want, err := base64.RawStdEncoding.DecodeString(parts[5])
-	if err != nil || len(want) < 16 || len(want) > 64 {
-		return false, fmt.Errorf("hash: %w", ErrPINHash)
-	}
-	got := argon2.IDKey([]byte(pin), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
-}
+func VerifyPIN(hash, pin string) (bool, error) { return passhash.Verify(hash, pin) }
 
-// openAdmin wipes any session and shows the PIN pad.
 func (k *Kiosk) openAdmin() {
 	k.goHome()
 	k.admin = adminState{open: true, lastTouch: k.clock.Now()}

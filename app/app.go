@@ -77,6 +77,7 @@ type Deps struct {
 	Hotline       string // shown in the footer and printed
 	PublicURL     string // base of the status URL in the receipt's QR code
 	NoticeVersion string // version of the notice-and-commitment text (default NoticeVersion)
+	ReceiptFolder string // demo mode: the folder receipts are written to, named on the Home screen
 
 	// StaffPINs returns the staff PIN hashes (argon2id, PHC format) from the review service's config
 	// ((*sync.Worker).Config().StaffPINs); LocalPINHash is the kiosk config's fallback (HashPIN makes one).

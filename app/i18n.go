@@ -35,6 +35,7 @@ var messages = map[string][2]string{
 	"home.large":    {"大字模式", "Larger text"},
 	"home.normal":   {"标准字号", "Normal text"},
 	"home.footer":   {"终端编号 %03d　服务热线 %s", "Kiosk %03d · Hotline %s"},
+	"home.demo":     {"演示模式：回执以PDF文件保存在 %s", "Demo mode: receipts are saved as PDF files in %s"},
 	"home.confirm":  {"确定结束本次办理吗？", "End this application?"},
 	"home.confirm.detail": {"已读取和填写的信息将全部清除。",
 		"Everything read from your card and filled in will be deleted."},

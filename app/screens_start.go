@@ -46,12 +46,20 @@ func (h *homeScreen) content() fyne.CanvasObject {
 	footer.Alignment = fyne.TextAlignCenter
 	footer.Wrapping = fyne.TextWrapWord
 	footer.SizeName = theme.SizeNameCaptionText
+	var bottom fyne.CanvasObject = footer
+	if k.d.ReceiptFolder != "" { // demo mode: say where the receipts go
+		demo := widget.NewLabel(k.tf("home.demo", k.d.ReceiptFolder))
+		demo.Alignment = fyne.TextAlignCenter
+		demo.Wrapping = fyne.TextWrapWord
+		demo.SizeName = theme.SizeNameCaptionText
+		bottom = container.NewVBox(demo, footer)
+	}
 
 	big := container.NewGridWithRows(2, h.start, h.query)
 	centre := container.NewVBox(layoutSpacer(40), title, sub, layoutSpacer(40),
 		container.New(&maxWidth{w: 900}, big), layoutSpacer(24),
 		container.New(&maxWidth{w: 900}, container.NewGridWithColumns(2, h.lang, h.large)))
-	return container.NewBorder(nil, container.NewPadded(footer), nil, nil,
+	return container.NewBorder(nil, container.NewPadded(bottom), nil, nil,
 		container.NewPadded(container.NewVScroll(centre)))
 }
 

@@ -265,14 +265,6 @@ func TestVerifyPIN(t *testing.T) {
 	}
 }
 
-func FuzzVerifyPIN(f *testing.F) {
-	f.Add(testPINHash, "1234")
-	f.Add("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "0")
-	f.Fuzz(func(t *testing.T, hash, pin string) {
-		_, _ = VerifyPIN(hash, pin)
-	})
-}
-
 // isCJK reports whether s has Chinese characters or full-width punctuation.
 func isCJK(s string) bool {
 	for _, r := range s {

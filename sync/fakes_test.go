@@ -105,6 +105,18 @@ func (f *fakeOutbox) Claim(ctx context.Context, ds string, lease time.Duration) 
 	return best.item, nil
 }
 
+func (f *fakeOutbox) DueNow(ctx context.Context, ds string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now, n := f.clock.Now(), 0
+	for _, r := range f.rows {
+		if r.state == kiosk.StateQueued && r.next.After(now) {
+			r.next, n = now, n+1
+		}
+	}
+	return n, nil
+}
+
 func (f *fakeOutbox) NextDue(ctx context.Context, ds string) (time.Time, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -31,6 +31,7 @@ type Outbox interface {
 	SaveConfig(ctx context.Context, b []byte) error
 	LoadConfig(ctx context.Context) ([]byte, error)
 	Counts(ctx context.Context) (store.Counts, error)
+	DueNow(ctx context.Context, downstream string) (int, error)
 }
 
 // UpdatesCursor is the store cursor name under which the worker keeps its position in the server's updates.
@@ -237,6 +238,10 @@ func (w *Worker) SyncNow(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	w.nextHeartbeat = now.Add(w.o.HeartbeatEvery)
+	// Staff asked for it: rows waiting out their backoff go now too.
+	if _, err := w.st.DueNow(ctx, w.o.Downstream); err != nil {
+		errs = append(errs, err)
+	}
 	if err := w.drain(ctx); err != nil {
 		errs = append(errs, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"sync"
+	"time"
 
 	"huren/kiosk"
 )
@@ -153,4 +154,15 @@ func (d *DemoCamera) faultName(s Scene) string {
 		return FaultBright.String()
 	}
 	return FaultNone.String()
+}
+
+// Health reports the demo camera as working (admin mode shows it as the simulated camera).
+func (d *DemoCamera) Health() kiosk.Health {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	detail := "演示高拍仪（模拟） demo camera"
+	if d.fault != FaultNone {
+		detail += "，故障模拟 fault: " + d.fault.String()
+	}
+	return kiosk.Health{Device: "camera", OK: true, Detail: detail, Checked: time.Now()}
 }

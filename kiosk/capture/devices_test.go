@@ -79,6 +79,9 @@ func TestDemoCamera(t *testing.T) {
 	if _, err := d.Preview(cctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled preview: %v", err)
 	}
+	if h := d.Health(); !h.OK || h.Device != "camera" {
+		t.Errorf("health %+v", h)
+	}
 }
 
 // TestDemoCameraFaultsThroughPipeline: what the GUI sees — each fault gives its warning.
@@ -331,6 +334,9 @@ func TestHotFolderConcurrentWriters(t *testing.T) {
 			t.Errorf("file imported %d times, want %d", got[sum], n)
 		}
 	}
+	if hl := h.Health(); !hl.OK {
+		t.Errorf("health %+v", hl)
+	}
 	left, _ := os.ReadDir(dir)
 	if len(left) != 1 || left[0].Name() != "notes.txt" {
 		var names []string
@@ -390,5 +396,25 @@ func TestDiagDemo(t *testing.T) {
 	}
 	if code := Diag(context.Background(), []string{"--device", filepath.Join(t.TempDir(), "nope"), "--out", out}, &so, &se); code != 1 {
 		t.Errorf("missing device: exit %d", code)
+	}
+}
+
+// TestDemoFont: the demo pages' titles are set in the CJK font from Debian's fonts-wqy-microhei.
+func TestDemoFont(t *testing.T) {
+	if demoFont() == nil {
+		t.Fatalf("cannot load %s: install the Debian package fonts-wqy-microhei (make deps)", DemoFontPath)
+	}
+	page := image.NewRGBA(image.Rect(0, 0, 400, 100))
+	if !drawTitle(page, "房屋租赁合同", 70, 48, color.RGBA{0, 0, 0, 255}) {
+		t.Fatal("title not drawn")
+	}
+	inked := 0
+	for i := 3; i < len(page.Pix); i += 4 {
+		if page.Pix[i] > 128 {
+			inked++
+		}
+	}
+	if inked < 500 {
+		t.Errorf("only %d inked pixels", inked)
 	}
 }

@@ -114,3 +114,7 @@ func near(a, b color.RGBA) bool {
 	}
 	return d(a.R, b.R) < 40 && d(a.G, b.G) < 40 && d(a.B, b.B) < 40
 }
+
+func jpegEncodeGray(w *bytes.Buffer, g *image.Gray) error {
+	return jpeg.Encode(w, g, &jpeg.Options{Quality: 90})
+}

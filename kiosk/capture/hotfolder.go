@@ -63,6 +63,17 @@ func NewHotFolder(dir string) (*HotFolder, error) {
 	return &HotFolder{dir: dir, Poll: 250 * time.Millisecond, GiveUpPolls: 20, seen: map[string]fileState{}}, nil
 }
 
+// Health reports whether the folder can be listed (admin mode).
+func (h *HotFolder) Health() kiosk.Health {
+	hl := kiosk.Health{Device: "camera", Checked: time.Now()}
+	if _, err := os.ReadDir(h.dir); err != nil {
+		hl.Detail = "扫描文件夹无法读取 hot folder unreadable: " + err.Error()
+		return hl
+	}
+	hl.OK, hl.Detail = true, "扫描文件夹 hot folder "+h.dir
+	return hl
+}
+
 // Dir returns the watched directory.
 func (h *HotFolder) Dir() string { return h.dir }
 

@@ -306,3 +306,22 @@ func TestBilinearRGBA(t *testing.T) {
 		t.Errorf("ends %v %v", dst.RGBAAt(0, 0), dst.RGBAAt(2479, 29))
 	}
 }
+
+// TestGreyJPEG: a greyscale JPEG goes through the codec in use (libjpeg-turbo expands it to RGBA).
+func TestGreyJPEG(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 3000, 2000))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i % 251)
+	}
+	var b bytes.Buffer
+	if err := jpegEncodeGray(&b, g); err != nil {
+		t.Fatal(err)
+	}
+	p, err := normalize(t, b.Bytes())
+	if err != nil {
+		t.Fatalf("%s: %v", Codec(), err)
+	}
+	if p.Width != 2480 || p.Height != 1653 {
+		t.Errorf("%dx%d", p.Width, p.Height)
+	}
+}

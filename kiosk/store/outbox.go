@@ -238,6 +238,24 @@ func (s *Store) RetryDead(ctx context.Context, r kiosk.Receipt) error {
 	return s.Update(ctx, func(tx *Tx) error { return tx.RetryDead(r) })
 }
 
+// DueNow makes every pending row of downstream due at once, skipping its backoff (admin mode's "sync now"
+// after the network came back). Leased rows keep their lease. Errors come from SQLite.
+func (s *Store) DueNow(ctx context.Context, downstream string) (int, error) {
+	var n int
+	err := s.Update(ctx, func(tx *Tx) error {
+		now := ns(tx.s.clock.Now())
+		res, err := tx.tx.ExecContext(tx.ctx, `UPDATE outbox SET next_attempt = ?, updated_at = ?
+			WHERE downstream = ? AND state = 'pending' AND next_attempt > ?`, now, now, downstream, now)
+		if err != nil {
+			return fmt.Errorf("due now: %w", err)
+		}
+		c, _ := res.RowsAffected()
+		n = int(c)
+		return nil
+	})
+	return n, err
+}
+
 // RetryDead is Store.RetryDead inside the transaction.
 func (t *Tx) RetryDead(r kiosk.Receipt) error {
 	now := ns(t.s.clock.Now())

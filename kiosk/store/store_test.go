@@ -875,3 +875,33 @@ func TestCheckpoint(t *testing.T) {
 		t.Fatalf("page size %d %v", ps, err)
 	}
 }
+
+func TestDueNowSkipsBackoff(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	s := openTest(t, testOptions(t, clock))
+	a, err := s.Submit(ctx, sampleApp(t, 1, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := s.Claim(ctx, DownstreamReview, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Retry(ctx, it.ID, clock.Now().Add(10*time.Minute), "offline"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Claim(ctx, DownstreamReview, time.Minute); !errors.Is(err, ErrNoWork) {
+		t.Fatalf("claim during backoff: %v", err)
+	}
+	if n, err := s.DueNow(ctx, DownstreamReview); err != nil || n != 1 {
+		t.Fatalf("DueNow: %d %v", n, err)
+	}
+	it, err = s.Claim(ctx, DownstreamReview, time.Minute)
+	if err != nil || it.Receipt != a.Receipt {
+		t.Fatalf("claim after DueNow: %+v %v", it, err)
+	}
+	if n, _ := s.DueNow(ctx, DownstreamReview); n != 0 {
+		t.Fatalf("DueNow moved a leased row")
+	}
+}

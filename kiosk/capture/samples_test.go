@@ -10,9 +10,14 @@ import (
 	"huren/kiosk"
 )
 
-func TestExplore(t *testing.T) {
-	if os.Getenv("EXPLORE") == "" {
-		t.Skip()
+// TestWriteDemoPages writes one demo page per fault, normalised, to out/capture/ (CAPTURE_SAMPLES=1) and
+// prints timings and metrics.
+func TestWriteDemoPages(t *testing.T) {
+	if os.Getenv("CAPTURE_SAMPLES") == "" {
+		t.Skip("set CAPTURE_SAMPLES=1 to write sample pages to out/capture/")
+	}
+	if err := os.MkdirAll("../../out/capture", 0o755); err != nil {
+		t.Fatal(err)
 	}
 	for _, f := range []Fault{FaultNone, FaultBlur, FaultDark, FaultBlank, FaultBright} {
 		for seed := uint64(1); seed <= 3; seed++ {
