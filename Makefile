@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 GO ?= go
-export LANG ?= zh_CN.UTF-8
+export LANG := zh_CN.UTF-8
 export CGO_ENABLED := 1
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)

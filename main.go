@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -26,7 +25,6 @@ import (
 var version = "dev"
 
 func main() {
-	fixLocale()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -116,11 +114,3 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // since reports milliseconds since t, for start-up figures in the log.
 func since(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
 
-// fixLocale gives Fyne a locale it can parse: the kiosk is Chinese first, and "C"/"POSIX" are not language
-// tags (Fyne logs an error for them).
-func fixLocale() {
-	l := os.Getenv("LANG")
-	if l == "" || l == "C" || l == "POSIX" || strings.HasPrefix(l, "C.") {
-		os.Setenv("LANG", "zh_CN.UTF-8")
-	}
-}

@@ -24,7 +24,6 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	fixLocale()
 	if os.Getenv("HUREN_TEST_MAIN") == "1" { // the test binary re-executed as the real kiosk program
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
