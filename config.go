@@ -22,6 +22,8 @@ type Config struct {
 	Hotline       string `toml:"hotline"`         // printed on receipts, shown in the footer
 	FontPath      string `toml:"font_path"`       // Chinese font (.ttc face 0 or .ttf); default wqy-microhei
 	Fullscreen    bool   `toml:"fullscreen"`
+	Communities   string `toml:"communities_file"` // county's community list, CSV town_code,community (default: sample)
+	Schools       string `toml:"schools_file"`     // county's school list, CSV code,name (default: sample)
 
 	Reader  ReaderConfig  `toml:"reader"`
 	Camera  CameraConfig  `toml:"camera"`

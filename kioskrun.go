@@ -21,6 +21,7 @@ import (
 	"huren/kiosk/capture"
 	"huren/kiosk/idcard/sam"
 	"huren/kiosk/idcard/samsim"
+	"huren/kiosk/places"
 	"huren/kiosk/store"
 	"huren/printing"
 	"huren/resources"
@@ -80,6 +81,9 @@ func runKiosk(ctx context.Context, o options, logger *slog.Logger, stdout io.Wri
 	}
 	if cfg.FontPath != "" {
 		resources.SetFontPath(cfg.FontPath)
+	}
+	if err := places.LoadFiles(cfg.Communities, cfg.Schools); err != nil {
+		return err
 	}
 	// The font is checked before any window opens: a kiosk without Chinese text is useless.
 	if _, err := resources.ChineseFont(); err != nil {

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"huren/kiosk/places"
 	"io"
 	"log/slog"
 	"net"
@@ -284,9 +285,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, logger 
 	provURL := fs.String("province-url", "", "provincial platform URL (default: file driver DATA/province.jsonl)")
 	provSecret := fs.String("province-secret-file", "", "HMAC secret for the provincial platform")
 	demo := fs.Bool("demo", false, "seed demo data (reviewer, staff PIN, registry) on start")
+	communities := fs.String("communities", "", "the county's community list, CSV town_code,community (default: sample data)")
+	schools := fs.String("schools", "", "the county's school list, CSV code,name (default: sample data)")
 	if pos, err := parse(fs, args); err != nil || len(pos) != 0 {
 		fmt.Fprintln(stderr, usage)
 		return errUsage
+	}
+	if err := places.LoadFiles(*communities, *schools); err != nil {
+		return err
 	}
 	if (*cert == "") != (*key == "") {
 		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 )
@@ -242,4 +243,28 @@ func HasCommunity(townCode, community string) bool {
 		}
 	}
 	return false
+}
+
+// LoadFiles replaces the sample communities and schools with the county's lists from CSV files (see
+// LoadCommunities and LoadSchools); an empty path keeps that list as it is. The kiosks and the review service
+// must load the same files. Errors name the file.
+func LoadFiles(communities, schools string) error {
+	load := func(path string, fn func(io.Reader) error) error {
+		if path == "" {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("places: %w", err)
+		}
+		defer f.Close()
+		if err := fn(f); err != nil {
+			return fmt.Errorf("places %s: %w", path, err)
+		}
+		return nil
+	}
+	if err := load(communities, LoadCommunities); err != nil {
+		return err
+	}
+	return load(schools, LoadSchools)
 }

@@ -2,6 +2,8 @@ package places
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -163,4 +165,23 @@ func FuzzLoadCommunities(f *testing.F) {
 			t.Fatal("a successful load left no communities")
 		}
 	})
+}
+
+func TestLoadFiles(t *testing.T) {
+	t.Cleanup(ResetSample)
+	dir := t.TempDir()
+	c := filepath.Join(dir, "communities.csv")
+	os.WriteFile(c, []byte("town_code,community\n331122001,仙都路社区\n"), 0o644)
+	if err := LoadFiles(c, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !HasCommunity("331122001", "仙都路社区") || HasCommunity("331122001", "城东社区") {
+		t.Fatal("the county's list did not replace the sample")
+	}
+	if err := LoadFiles(filepath.Join(dir, "missing.csv"), ""); err == nil || !strings.Contains(err.Error(), "missing.csv") {
+		t.Fatalf("a missing file: %v", err)
+	}
+	if !HasCommunity("331122001", "仙都路社区") {
+		t.Fatal("a failed load changed the list")
+	}
 }
