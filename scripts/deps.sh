@@ -2,8 +2,8 @@
 # Installs the Debian packages Huren's build, run and tests need, only those missing. Idempotent.
 set -euo pipefail
 pkgs=(
-  # Fyne (go-gl / GLFW) build headers
-  pkg-config gcc libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+  # Fyne (go-gl / GLFW) build headers; libjpeg-turbo for the capture pipeline (cgo)
+  pkg-config gcc libjpeg62-turbo-dev libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   # Chinese font for the UI and the PDFs (loaded at run time, never committed)
   fonts-wqy-microhei
   # test tools: a display, clicks, screenshots, PDF text/raster, QR decoding, a serial pair
