@@ -9,7 +9,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all deps run build test vet smoke bench soak fuzz package clean
+.PHONY: all deps run build test vet lint smoke bench soak fuzz package clean
 
 all: build
 
@@ -30,6 +30,13 @@ build:
 
 vet:
 	$(GO) vet ./...
+
+## lint: gofmt, go vet and staticcheck (installed into GOPATH/bin when missing)
+lint: vet
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	@command -v staticcheck >/dev/null || PATH="$$($(GO) env GOPATH)/bin:$$PATH" command -v staticcheck >/dev/null || \
+		$(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	PATH="$$($(GO) env GOPATH)/bin:$$PATH" staticcheck ./...
 
 ## test: go vet and every test under the race detector (tests start cupsd, PostgreSQL, chromium themselves)
 test: deps vet

@@ -108,7 +108,7 @@ func runKiosk(ctx context.Context, o options, logger *slog.Logger, stdout io.Wri
 	workerCtx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	go func() {
-		if err := sys.worker.Run(workerCtx); err != nil && !errors.Is(err, context.Canceled) {
+		if err := sys.worker.Run(workerCtx); !errors.Is(err, context.Canceled) {
 			logger.Error("sync worker stopped", "err", err)
 		}
 	}()

@@ -113,4 +113,3 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // since reports milliseconds since t, for start-up figures in the log.
 func since(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
-

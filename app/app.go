@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
@@ -436,13 +435,6 @@ func (k *Kiosk) applyTheme() {
 
 // now returns the clock's time in Shanghai.
 func (k *Kiosk) now() time.Time { return k.clock.Now().In(kiosk.Shanghai) }
-
-// image helper for screens that show a picture.
-func imageFrom(img *canvas.Image, min fyne.Size) *canvas.Image {
-	img.FillMode = canvas.ImageFillContain
-	img.SetMinSize(min)
-	return img
-}
 
 // jobCounter counts background goroutines of the GUI (tests wait for them to settle).
 type jobCounter struct{ n atomic.Int64 }

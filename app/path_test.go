@@ -137,9 +137,6 @@ func findButton(t *testing.T, h *harness, id string) *bigButton {
 	t.Helper()
 	label := h.k.t(id)
 	var found *bigButton
-	var walk func(o any)
-	walk = func(o any) {}
-	_ = walk
 	for _, b := range buttons(h) {
 		if b.Text == label && b.Visible() {
 			found = b

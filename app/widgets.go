@@ -336,25 +336,6 @@ func (w *watchLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return s
 }
 
-// minHeight gives its objects at least h of height.
-type minHeight struct{ h float32 }
-
-func (m *minHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	for _, o := range objs {
-		o.Move(fyne.NewPos(0, 0))
-		o.Resize(size)
-	}
-}
-
-func (m *minHeight) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	var s fyne.Size
-	for _, o := range objs {
-		s = s.Max(o.MinSize())
-	}
-	s.Height = max(s.Height, m.h)
-	return s
-}
-
 // maxWidth centres its objects at no more than w wide.
 type maxWidth struct{ w float32 }
 

@@ -149,15 +149,6 @@ func (d *db) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// insertID inserts and returns the new row's id (RETURNING works on both engines).
-func (d *db) insertID(ctx context.Context, e execer, q string, args ...any) (int64, error) {
-	var id int64
-	if err := d.row(ctx, e, q+" RETURNING id", args...).Scan(&id); err != nil {
-		return 0, err
-	}
-	return id, nil
-}
-
 // Times are stored as Unix microseconds; 0 is the zero time.
 func tm(t time.Time) int64 {
 	if t.IsZero() {
