@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -23,6 +25,7 @@ import (
 	"huren/kiosk/idcard/samsim"
 	"huren/kiosk/places"
 	"huren/kiosk/store"
+	"huren/kiosk/workday"
 	"huren/printing"
 	"huren/resources"
 	"huren/review"
@@ -225,14 +228,30 @@ func buildSystem(ctx context.Context, cfg Config, demo bool, logger *slog.Logger
 	}
 	sys.client = client
 	health := func() []kiosk.Health { return deviceHealth(reader, camera) }
-	worker := hsync.NewWorker(st, client, hsync.WorkerOptions{Logger: logger, HealthFunc: health, Version: version})
+	// The review service's calendar (sent with the kiosk config, cached for offline starts) replaces the
+	// embedded one, so a new year's State Council notice reaches kiosks without a software update.
+	var cal atomic.Pointer[workday.Calendar]
+	onConfig := func(c wire.KioskConfig) {
+		if len(c.Calendar) == 0 {
+			return
+		}
+		wc, err := workday.Load(bytes.NewReader(c.Calendar))
+		if err != nil {
+			logger.Warn("config: holiday calendar refused", "err", err)
+			return
+		}
+		cal.Store(wc)
+	}
+	worker := hsync.NewWorker(st, client, hsync.WorkerOptions{Logger: logger, HealthFunc: health, Version: version,
+		OnConfig: onConfig})
 	sys.worker = worker
 
 	sys.deps = app.Deps{
 		Reader: reader, Camera: camera, Printer: printer, Queue: st, Remote: client, Syncer: worker,
-		Normalize: capture.Normalize,
-		Logger:    logger,
-		KioskNo:   cfg.KioskNo, Hotline: cfg.Hotline, PublicURL: cfg.PublicBaseURL,
+		Normalize:       capture.Normalize,
+		CurrentCalendar: cal.Load,
+		Logger:          logger,
+		KioskNo:         cfg.KioskNo, Hotline: cfg.Hotline, PublicURL: cfg.PublicBaseURL,
 		StaffPINs: func() []wire.StaffPIN {
 			c, _ := worker.Config()
 			return c.StaffPINs

@@ -267,6 +267,7 @@ type dashData struct {
 	health []kiosk.Health
 	paper  kiosk.PrinterStatus
 	perr   error
+	accept error // the backlog guard's answer: why new applications are refused
 	err    error
 }
 
@@ -285,6 +286,7 @@ func (d *dashboard) load() {
 			dd.health = k.d.Health(ctx)
 		}
 		dd.paper, dd.perr = k.d.Printer.Status(ctx)
+		dd.accept = k.d.Queue.CanAccept(ctx)
 		return func() { d.show(dd) }
 	})
 }
@@ -326,6 +328,20 @@ func (d *dashboard) show(dd dashData) {
 	}
 	if k.lastPrintErr != nil {
 		h = append(h, "! "+k.t("admin.lastprintfail")+" "+k.lastPrintErr.Error())
+	}
+	if dd.accept != nil { // staff see the cause; applicants see the plain 暂停受理 screen
+		line := "✗ " + k.t("admin.notaccepting") + " " + kiosk.Message(dd.accept, k.s.English)
+		if cause := errors.Unwrap(dd.accept); cause != nil {
+			line += " (" + cause.Error() + ")"
+		}
+		h = append(h, line)
+	}
+	// Due dates past the published calendar count weekends only: say so until the new notice arrives.
+	for _, y := range []int{k.now().Year(), k.now().AddDate(0, 0, 14).Year()} {
+		if !k.calendar().Covers(y) {
+			h = append(h, "! "+k.tf("admin.calendar", y))
+			break
+		}
 	}
 	d.health.SetText(strings.Join(h, "\n"))
 	d.items.RemoveAll()

@@ -69,8 +69,10 @@ type Deps struct {
 
 	Normalize Normalizer        // default capture.Normalize
 	Calendar  *workday.Calendar // default workday.Default()
-	Clock     kiosk.Clock       // default the system clock
-	Logger    *slog.Logger      // default slog.Default()
+	// CurrentCalendar returns the calendar the review service sent last (nil: Calendar). Optional.
+	CurrentCalendar func() *workday.Calendar
+	Clock           kiosk.Clock  // default the system clock
+	Logger          *slog.Logger // default slog.Default()
 
 	KioskNo       int    // printed on receipts and shown in the footer
 	Hotline       string // shown in the footer and printed
@@ -434,6 +436,16 @@ func (k *Kiosk) applyTheme() {
 }
 
 // now returns the clock's time in Shanghai.
+// calendar is the working-day calendar in force: the review service's latest, else the embedded one.
+func (k *Kiosk) calendar() *workday.Calendar {
+	if k.d.CurrentCalendar != nil {
+		if c := k.d.CurrentCalendar(); c != nil {
+			return c
+		}
+	}
+	return k.d.Calendar
+}
+
 func (k *Kiosk) now() time.Time { return k.clock.Now().In(kiosk.Shanghai) }
 
 // jobCounter counts background goroutines of the GUI (tests wait for them to settle).

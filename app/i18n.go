@@ -240,6 +240,8 @@ I commit that the information and documents I provide are true, accurate, comple
 	"admin.lastsync":      {"最近同步：%s", "Last sync: %s"},
 	"admin.ok":            {"正常", "OK"},
 	"admin.paperlow":      {"纸张将尽", "Paper low"},
+	"admin.notaccepting":  {"暂停受理：", "Not taking applications:"},
+	"admin.calendar":      {"节假日日历未覆盖 %d 年：到期日暂按周末计算，待审核服务下发新日历", "The holiday calendar does not cover %d: due dates count weekends only until the review service sends the new calendar"},
 	"admin.lastprintfail": {"最近一次打印失败：", "Last print failure:"},
 	"admin.items":         {"申请记录（已脱敏）", "Applications (masked)"},
 	"admin.reprint":       {"补打回执", "Reprint"},

@@ -195,7 +195,7 @@ func (k *Kiosk) receiptDoc(a kiosk.Application) kiosk.ReceiptDoc {
 		Condition:    a.Condition,
 		Materials:    mats,
 		AcceptedAt:   a.CreatedAt,
-		DueAt:        k.d.Calendar.Deadline(a.CreatedAt, 2),
+		DueAt:        k.calendar().Deadline(a.CreatedAt, 2),
 		Hotline:      k.d.Hotline,
 		KioskNo:      k.d.KioskNo,
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -506,3 +507,24 @@ type previewOf struct {
 }
 
 func (p previewOf) Capture(ctx context.Context) (kiosk.RawPage, error) { return p.fake.Capture(ctx) }
+
+// Staff see why applications are refused and when the holiday calendar runs out.
+func TestAdminDashboardWarnings(t *testing.T) {
+	h := newHarness(t)
+	h.queue.mu.Lock()
+	h.queue.accept = kiosk.NewUserError("本机待上传申请过多，暂停受理", "Too many unsent applications",
+		fmt.Errorf("212 unsent over the limit of 200: %w", kiosk.ErrBacklog))
+	h.queue.mu.Unlock()
+	h.clock.Add(30 * 24 * time.Hour) // early January 2027: no State Council notice yet
+	h.openAdmin()
+	h.enterPIN(testPIN)
+	d, ok := h.k.cur.(*dashboard)
+	if !ok {
+		t.Fatalf("not unlocked: %s", h.visibleText())
+	}
+	for _, want := range []string{"暂停受理", "212 unsent over the limit of 200", "节假日日历未覆盖 2027 年"} {
+		if !strings.Contains(d.health.Text, want) {
+			t.Errorf("dashboard health lacks %q:\n%s", want, d.health.Text)
+		}
+	}
+}
