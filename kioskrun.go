@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +59,11 @@ func (s *system) Close() {
 // runKiosk wires the kiosk and runs its window until ctx ends, the window closes, or the autopilot is done.
 func runKiosk(ctx context.Context, o options, logger *slog.Logger, stdout io.Writer) error {
 	start := time.Now()
+	// A kiosk is a small machine with one job: keep the Go heap near its live size instead of letting it
+	// double between collections after each full-resolution page (override with GOMEMLIMIT).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(kioskMemoryLimit)
+	}
 	var cfg Config
 	var err error
 	if o.demo {
@@ -466,6 +472,9 @@ func (d *demoReview) Close() error {
 	d.cancel()
 	return errors.Join(err, d.Service.Close())
 }
+
+// kioskMemoryLimit is the soft limit of the Go runtime's memory (not of the C libraries: GL, SQLite).
+const kioskMemoryLimit = 96 << 20
 
 // logRuntime logs goroutine and heap figures every period until ctx ends (autopilot runs: the soak checks
 // they stay flat).

@@ -8,11 +8,13 @@ cd "$(dirname "$0")/.."
 mkdir -p out
 raw=out/bench.txt
 extra=out/bench-extra.json
-: >"$raw"
-echo "bench: go benchmarks (this takes a while)…"
-# Heavy whole-system benchmarks run once per measurement; the rest use the default benchtime.
-go test -run '^$' -bench . -benchmem -timeout 60m $(go list ./... | grep -v -e '/sync$' -e '/scripts/') | tee -a "$raw"
-go test -run '^$' -bench 'Drain200' -benchtime 1x -timeout 60m ./sync/ | tee -a "$raw"
+if [ -z "${BENCH_SKIP_GO:-}" ]; then # BENCH_SKIP_GO=1 re-measures only the kiosk process, reusing $raw
+  : >"$raw"
+  echo "bench: go benchmarks (this takes a while)…"
+  # Heavy whole-system benchmarks run once per measurement; the rest use the default benchtime.
+  go test -run '^$' -bench . -benchmem -timeout 60m $(go list ./... | grep -v -e '/sync$' -e '/scripts/') | tee -a "$raw"
+  go test -run '^$' -bench 'Drain200' -benchtime 1x -timeout 60m ./sync/ | tee -a "$raw"
+fi
 
 go build -o out/minwin ./scripts/minwin
 xvfb_start
