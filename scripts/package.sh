@@ -9,8 +9,11 @@ export PATH="$(go env GOPATH)/bin:$PATH"
 if ! command -v fyne >/dev/null 2>&1; then
   go install fyne.io/tools/cmd/fyne@v1.7.4
 fi
+# The app version comes from FyneApp.toml unless the commit is tagged vX.Y.Z.
+appver=()
+if [[ "$version" =~ ^v?([0-9]+\.[0-9]+\.[0-9]+)$ ]]; then appver=(--app-version "${BASH_REMATCH[1]}"); fi
 fyne package --os linux --release --tags migrated_fynedo --name huren --app-id cn.gov.jinyun.huren \
-  --icon resources/icons/icon.png --app-version "${version#v}" 2>&1 | tail -5 || {
+  --icon resources/icons/icon.png "${appver[@]}" 2>&1 | tail -5 || {
   echo "package: fyne package failed" >&2; exit 1; }
 # fyne package writes huren.tar.xz in the current folder
 mv -f huren.tar.xz "dist/huren-kiosk-${version}.tar.xz"
