@@ -211,7 +211,8 @@ func loadOrCreateKey(path string) ([]byte, error) {
 	return b, f.Close()
 }
 
-// seal encrypts a kiosk secret with AES-256-GCM under the server key, the kiosk id as associated data.
+// seal encrypts with AES-256-GCM under the server key, id as associated data (a kiosk id for kiosk secrets,
+// manifestAD(receipt) for manifests).
 func (s *Service) seal(id string, secret []byte) ([]byte, error) {
 	blk, err := aes.NewCipher(s.key)
 	if err != nil {
@@ -238,7 +239,7 @@ func (s *Service) open(id string, enc []byte) ([]byte, error) {
 		return nil, err
 	}
 	if len(enc) < g.NonceSize() {
-		return nil, errors.New("kiosk secret: short ciphertext")
+		return nil, errors.New("short ciphertext")
 	}
 	return g.Open(nil, enc[:g.NonceSize()], enc[g.NonceSize():], []byte(id))
 }

@@ -116,8 +116,18 @@ func (s *Service) getApp(ctx context.Context, e execer, receipt string) (appRow,
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("application %s: %w", receipt, ErrNotFound)
 	}
-	return a, err
+	if err != nil {
+		return a, err
+	}
+	if a.Manifest, err = s.open(manifestAD(a.Receipt), a.Manifest); err != nil {
+		return a, fmt.Errorf("application %s: open manifest: %w", receipt, err)
+	}
+	return a, nil
 }
+
+// manifestAD is the associated data of a sealed manifest: the receipt, so a manifest moved to another row
+// does not open.
+func manifestAD(receipt string) string { return "manifest:" + receipt }
 
 // missing lists the hashes of materials not yet stored for receipt.
 func (s *Service) missing(ctx context.Context, e execer, receipt string) ([]string, error) {
@@ -188,8 +198,13 @@ func (s *Service) putManifest(ctx context.Context, kioskID, receipt string, m wi
 		}
 		state := string(kiosk.StateReceived)
 		masked := idcard.MaskName(m.Applicant.Name)
+		// The manifest holds the name, ID number, phone and address: sealed at rest under the server key.
+		sealed, err := s.seal(manifestAD(receipt), canon)
+		if err != nil {
+			return fmt.Errorf("seal manifest: %w", err)
+		}
 		if _, err := s.db.exec(ctx, tx, `INSERT INTO applications (receipt, kiosk_id, manifest, token_hash, masked_name, state, received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			receipt, kioskID, canon, m.StatusTokenHash, masked, state, tm(now), tm(now)); err != nil {
+			receipt, kioskID, sealed, m.StatusTokenHash, masked, state, tm(now), tm(now)); err != nil {
 			return fmt.Errorf("insert application: %w", err)
 		}
 		seen := map[string]bool{}

@@ -1,0 +1,50 @@
+package review_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"huren/kiosk"
+	"huren/kiosk/idcard"
+	"huren/review/reviewtest"
+)
+
+// The manifest (name, ID number, phone, address) is sealed at rest: the raw bytes of the database file and
+// its WAL hold none of them, while the service still reads them back for reviewers and SMS.
+func TestManifestSealedAtRest(t *testing.T) {
+	e := reviewtest.Start(t)
+	day := time.Date(2026, 3, 16, 10, 0, 0, 0, kiosk.Shanghai)
+	r := kiosk.NewReceipt(1, day, 1).String()
+	m, token, files := reviewtest.SampleApplication(r, "欧阳娜娜", 1, day)
+	m.Address.Detail = "77号9幢3单元1201室"
+	base := "33010219920505001" // not in the demo provincial registry (which is keyed by ID number)
+	m.Applicant.Number = base + string(idcard.CheckChar(base))
+	m.Applicant.Birth = "1992-05-05"
+	if got := e.Deliver(t, m, files); got.State != string(kiosk.StateAccepted) {
+		t.Fatalf("state %q", got.State)
+	}
+	st, err := e.Service.Status(context.Background(), r, token)
+	if err != nil || st.MaskedName != "欧***" {
+		t.Fatalf("status after sealing: %+v %v", st, err)
+	}
+	var raw []byte
+	for _, f := range []string{"review.db", "review.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(e.Dir, f))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		raw = append(raw, b...)
+	}
+	if !bytes.Contains(raw, []byte(r)) {
+		t.Fatal("the receipt number is not in the raw bytes: the scan reads the wrong files")
+	}
+	for _, secret := range []string{m.Applicant.Number, m.Applicant.Name, m.Mobile, m.Address.Detail} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("%q is in clear in the review database", secret)
+		}
+	}
+}
