@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"huren/kiosk"
+	"huren/kiosk/workday"
 )
 
 // SampleHotline is the made-up hotline of sample documents.
@@ -13,8 +14,7 @@ const SampleHotline = "0578-3000000"
 func SampleReceipt(now time.Time) kiosk.ReceiptDoc {
 	r := kiosk.NewReceipt(7, now, 12)
 	accepted := now.In(kiosk.Shanghai).Truncate(time.Minute)
-	d := accepted.AddDate(0, 0, 2)
-	due := time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, kiosk.Shanghai)
+	due := workday.Default().Deadline(accepted, 2) // the same calendar as a real receipt
 	return kiosk.ReceiptDoc{
 		Receipt:      r,
 		StatusURL:    kiosk.StatusURL("https://huren.example.gov.cn", r, "Zx3kQ9rT0bYw1uVn5mLp8A"),
