@@ -148,7 +148,7 @@ func TestESCPOSPrintReceipt(t *testing.T) {
 	if !bytes.HasPrefix(got, []byte{0x1B, 0x40}) || !bytes.HasSuffix(got, []byte{0x1D, 0x56, 0x42, 96}) {
 		t.Error("job does not start with ESC @ and end with feed-and-cut")
 	}
-	for _, s := range []string{doc.Receipt.String(), "110***********002X", "居住证互认转换受理回执", "审核期限", "2026-12-06 23:59"} {
+	for _, s := range []string{doc.Receipt.String(), "110***********002X", "居住证互认转换受理回执", "审核期限", "2026-12-08 23:59"} {
 		if !bytes.Contains(got, escpos.EncodeGB18030(s)) {
 			t.Errorf("receipt lacks %q (GB18030)", s)
 		}

@@ -58,7 +58,7 @@ func TestReceiptPDF(t *testing.T) {
 			flat := squash(txt)
 			for _, want := range []string{
 				"居住证互认转换受理回执", doc.Receipt.String(), "110***********002X", "张*",
-				"2026-12-06 23:59", // due date (sample: accepted + 2 days)
+				"2026-12-08 23:59", // due date (sample: accepted + 2 days)
 				"2026-12-04 10:30", // accepted at, Shanghai time
 				"持有浙江省居住证", "合法稳定就业", "Legal stable employment", "劳动合同2页",
 				SampleHotline, "电话查询", "扫码查询办理进度",
