@@ -266,6 +266,7 @@ func buildSystem(ctx context.Context, cfg Config, demo bool, logger *slog.Logger
 		Health:       func(context.Context) []kiosk.Health { return health() },
 		SyncNow:      worker.SyncNow,
 		IsOffline:    func(err error) bool { return errors.Is(err, hsync.ErrOffline) },
+		AtHome:       releaseMemory,
 	}
 	sys.deps.WaitAccepted = sys.waitAccepted
 	if cfg.Printer.Driver == "pdf" {
@@ -472,9 +473,6 @@ func (d *demoReview) Close() error {
 	d.cancel()
 	return errors.Join(err, d.Service.Close())
 }
-
-// kioskMemoryLimit is the soft limit of the Go runtime's memory (not of the C libraries: GL, SQLite).
-const kioskMemoryLimit = 96 << 20
 
 // logRuntime logs goroutine and heap figures every period until ctx ends (autopilot runs: the soak checks
 // they stay flat).

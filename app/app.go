@@ -101,6 +101,10 @@ type Deps struct {
 	// Quit ends the program (admin "quit"). Default: the Fyne app's Quit.
 	Quit func()
 
+	// AtHome runs off the UI goroutine each time Home is shown (at start and after every session, wiped or
+	// submitted): the wiring hands the finished session's memory back to the operating system. Optional.
+	AtHome func()
+
 	// WaitAccepted is the Autopilot's hook: it blocks until the review service has accepted receipt and
 	// returns the state it reached. When nil Autopilot reports the local state (queued).
 	WaitAccepted func(ctx context.Context, r kiosk.Receipt) (kiosk.State, error)
@@ -348,6 +352,13 @@ func (k *Kiosk) goHome() {
 	k.precheckDone = false
 	k.applyTheme()
 	k.setScreen(newHomeScreen(k))
+	if k.d.AtHome != nil {
+		k.jobs.add()
+		go func() {
+			defer k.jobs.done()
+			k.d.AtHome()
+		}()
+	}
 }
 
 // back goes one step back (Home, wiping, when there is none).

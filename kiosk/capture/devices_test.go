@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"huren/kiosk"
+	"huren/resources"
 )
 
 func TestDemoCamera(t *testing.T) {
@@ -402,7 +403,7 @@ func TestDiagDemo(t *testing.T) {
 // TestDemoFont: the demo pages' titles are set in the CJK font from Debian's fonts-wqy-microhei.
 func TestDemoFont(t *testing.T) {
 	if demoFont() == nil {
-		t.Fatalf("cannot load %s: install the Debian package fonts-wqy-microhei (make deps)", DemoFontPath)
+		t.Fatalf("cannot load %s: install the Debian package fonts-wqy-microhei (make deps)", resources.FontPath())
 	}
 	page := image.NewRGBA(image.Rect(0, 0, 400, 100))
 	if !drawTitle(page, "房屋租赁合同", 70, 48, color.RGBA{0, 0, 0, 255}) {

@@ -78,15 +78,3 @@ func FuzzFixMJPEG(f *testing.F) {
 		}
 	})
 }
-
-// FuzzTTCFace0: the font-collection splitter never panics and its output never exceeds its input by more
-// than the table padding.
-func FuzzTTCFace0(f *testing.F) {
-	f.Add([]byte("ttcf\x00\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x10\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00glyf\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x04abcd"))
-	f.Add([]byte("ttcf"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if out, ok := ttcFace0(b); ok && len(out) > 4*len(b)+64 {
-			t.Fatalf("%d bytes from %d", len(out), len(b))
-		}
-	})
-}

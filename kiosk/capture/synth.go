@@ -1,12 +1,10 @@
 package capture
 
 import (
-	"encoding/binary"
 	"image"
 	"image/color"
 	"math"
 	"math/rand/v2"
-	"os"
 	"sync"
 
 	"golang.org/x/image/draw"
@@ -14,19 +12,17 @@ import (
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 	"golang.org/x/image/vector"
+
+	"huren/resources"
 )
 
-// DemoFontPath is the CJK font the demo pages' titles are set in (Debian fonts-wqy-microhei). When it cannot
-// be read, titles are drawn as glyph-like strokes like the body text.
-var DemoFontPath = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
-
+// demoFont is the CJK font the demo pages' titles are set in: the kiosk's own Chinese font (resources), so the
+// process holds one copy of its bytes. When it cannot be read, titles are drawn as glyph-like strokes like the
+// body text.
 var demoFont = sync.OnceValue(func() *opentype.Font {
-	b, err := os.ReadFile(DemoFontPath)
+	b, err := resources.ChineseFont()
 	if err != nil {
 		return nil
-	}
-	if ttf, ok := ttcFace0(b); ok {
-		b = ttf
 	}
 	f, err := opentype.Parse(b)
 	if err != nil {
@@ -34,37 +30,6 @@ var demoFont = sync.OnceValue(func() *opentype.Font {
 	}
 	return f
 })
-
-// ttcFace0 extracts the first face of a TrueType collection as a standalone TrueType file (x/image's sfnt
-// parser rejects this collection's shared tables). ok is false when b is not a well-formed collection.
-func ttcFace0(b []byte) ([]byte, bool) {
-	be := binary.BigEndian
-	if len(b) < 16 || string(b[:4]) != "ttcf" || be.Uint32(b[8:]) == 0 {
-		return nil, false
-	}
-	off := int(be.Uint32(b[12:]))
-	if off < 0 || off+12 > len(b) {
-		return nil, false
-	}
-	n := int(be.Uint16(b[off+4:]))
-	if off+12+16*n > len(b) {
-		return nil, false
-	}
-	out := append([]byte(nil), b[off:off+12+16*n]...)
-	for i := 0; i < n; i++ {
-		rec := out[12+16*i:]
-		to, tl := int(be.Uint32(rec[8:])), int(be.Uint32(rec[12:]))
-		if to < 0 || tl < 0 || to+tl > len(b) {
-			return nil, false
-		}
-		be.PutUint32(rec[8:], uint32(len(out)))
-		out = append(out, b[to:to+tl]...)
-		for len(out)%4 != 0 {
-			out = append(out, 0)
-		}
-	}
-	return out, true
-}
 
 // demoTitles are the documents the demo pages pretend to be.
 var demoTitles = []string{"房屋租赁合同", "劳动合同书", "住宿证明", "连续就读证明", "社会保险缴纳证明", "不动产权证书", "租赁登记备案证明"}

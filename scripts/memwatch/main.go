@@ -1,6 +1,6 @@
 // Command memwatch runs a command, samples its resident memory (VmRSS) and reads the runtime lines the
 // kiosk logs ({"msg":"runtime","goroutines":…,"heap_inuse":…}), and prints one JSON summary:
-// peak RSS, RSS and goroutines after warm-up and at the end, and their growth. With -max-growth it exits 1
+// peak RSS, the RSS floor and goroutines just after warm-up and at the end, and their growth. With -max-growth it exits 1
 // when RSS or goroutines grew more than that fraction after warm-up.
 //
 //	go run ./scripts/memwatch [-warmup 0.2] [-max-growth 0.05] -- CMD ARGS…
@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,6 +110,10 @@ loop:
 	}
 }
 
+// summarise compares the first and the last tenth of the run after warm-up. RSS is compared by its floor (the
+// 10th percentile of each window, the size the process returns to between sessions): a leak raises the floor,
+// while the peaks of single captures come and go. Peaks are reported beside it. Goroutines are compared by
+// their highest count in each window.
 func summarise(s []sample, warm float64) map[string]any {
 	out := map[string]any{"samples": len(s), "rss_growth": 0.0, "goroutine_growth": 0.0}
 	if len(s) == 0 {
@@ -130,39 +135,42 @@ func summarise(s []sample, warm float64) map[string]any {
 		}
 	}
 	w = min(w, len(s)-1)
-	// Median of a small window smooths GC sawtooth.
-	at := func(i int) (int64, int) {
-		lo, hi := max(0, i-4), min(len(s), i+5)
-		var r []int64
-		g := 0
-		for _, x := range s[lo:hi] {
-			r = append(r, x.rssKB)
-			g = max(g, x.goroutines)
-		}
-		for a := range r {
-			for b := a + 1; b < len(r); b++ {
-				if r[b] < r[a] {
-					r[a], r[b] = r[b], r[a]
-				}
-			}
-		}
-		return r[len(r)/2], g
-	}
-	rw, gw := at(w)
-	re, ge := at(len(s) - 1)
+	win := max(1, (len(s)-w)/10)
+	first, last := window(s[w:min(len(s), w+win)]), window(s[len(s)-win:])
 	out["sessions"] = total
 	out["peak_rss_mb"] = float64(peak) / 1024
-	out["warm_rss_mb"] = float64(rw) / 1024
-	out["end_rss_mb"] = float64(re) / 1024
-	out["warm_goroutines"] = gw
-	out["end_goroutines"] = ge
-	if rw > 0 {
-		out["rss_growth"] = float64(re-rw) / float64(rw)
+	out["warm_rss_mb"] = float64(first.floorKB) / 1024
+	out["end_rss_mb"] = float64(last.floorKB) / 1024
+	out["warm_peak_rss_mb"] = float64(first.peakKB) / 1024
+	out["end_peak_rss_mb"] = float64(last.peakKB) / 1024
+	out["warm_goroutines"] = first.goroutines
+	out["end_goroutines"] = last.goroutines
+	if first.floorKB > 0 {
+		out["rss_growth"] = float64(last.floorKB-first.floorKB) / float64(first.floorKB)
 	}
-	if gw > 0 {
-		out["goroutine_growth"] = float64(ge-gw) / float64(gw)
+	if first.goroutines > 0 {
+		out["goroutine_growth"] = float64(last.goroutines-first.goroutines) / float64(first.goroutines)
 	}
 	return out
+}
+
+type windowStats struct {
+	floorKB, peakKB int64
+	goroutines      int
+}
+
+// window returns the 10th percentile and the peak of RSS and the highest goroutine count of s (not empty).
+func window(s []sample) windowStats {
+	r := make([]int64, len(s))
+	var st windowStats
+	for i, x := range s {
+		r[i] = x.rssKB
+		st.peakKB = max(st.peakKB, x.rssKB)
+		st.goroutines = max(st.goroutines, x.goroutines)
+	}
+	slices.Sort(r)
+	st.floorKB = r[len(r)/10]
+	return st
 }
 
 func rss(pid int) int64 {
