@@ -3,6 +3,8 @@ package review_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -208,6 +210,21 @@ func TestMaterialChecks(t *testing.T) {
 		// Wrong content type.
 		if code, b := e.Do(t, "PUT", mp+sum, f.Data, "image/png"); code != 415 {
 			t.Errorf("png: %d %s", code, b)
+		}
+		// Bytes that are not what the content type says (an HTML page declared as a JPEG), listed in a manifest.
+		html := []byte("<html><script>alert(1)</script></html>")
+		hs := sha256.Sum256(html)
+		m2, _, _ := reviewtest.SampleApplication(reviewtest.SampleReceipt(t0, 3), "赵六", 1, t0)
+		m2.Materials[0].SHA256, m2.Materials[0].Size = hex.EncodeToString(hs[:]), int64(len(html))
+		body2, _ := json.Marshal(m2)
+		if code, b := e.Do(t, "PUT", manifestPath(m2.Receipt), body2, "application/json"); code != 200 {
+			t.Fatalf("manifest 2: %d %s", code, b)
+		}
+		if code, b := e.Do(t, "PUT", manifestPath(m2.Receipt)+"/materials/"+hex.EncodeToString(hs[:]), html, wire.ContentJPEG); code != 415 {
+			t.Errorf("html as jpeg: %d %s", code, b)
+		}
+		if _, err := e.Service.Material(hex.EncodeToString(hs[:])); err == nil {
+			t.Error("html stored as a material")
 		}
 		// Content type other than the manifest's.
 		if code, b := e.Do(t, "PUT", mp+sum, f.Data, wire.ContentPDF); code != 400 {

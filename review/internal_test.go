@@ -15,11 +15,12 @@ import (
 )
 
 func TestBlobStore(t *testing.T) {
-	b, err := newBlobStore(t.TempDir())
+	key := bytes.Repeat([]byte{7}, 32)
+	b, err := newBlobStore(t.TempDir(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := []byte("hello material")
+	data := []byte("hello material: 张三 330102199001011234")
 	h := sha256.Sum256(data)
 	sum := hex.EncodeToString(h[:])
 	if err := b.put(sum, []byte("other bytes")); !errors.Is(err, ErrHash) {
@@ -38,10 +39,48 @@ func TestBlobStore(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("get: %v", err)
 	}
+	// Sealed at rest: the file holds neither the bytes nor any run of them.
+	raw, err := os.ReadFile(b.path(sum))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, data[:8]) || bytes.Contains(raw, []byte("330102")) {
+		t.Error("material stored in clear")
+	}
+	// Under another server key the file does not open.
+	other, _ := newBlobStore(b.dir, bytes.Repeat([]byte{8}, 32))
+	if _, err := other.get(sum); !errors.Is(err, ErrHash) {
+		t.Errorf("opened under the wrong key: %v", err)
+	}
+	// A sealed file cannot stand in for another material (the hash is associated data).
+	data2 := []byte("second material")
+	h2 := sha256.Sum256(data2)
+	sum2 := hex.EncodeToString(h2[:])
+	if err := b.put(sum2, data2); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b.path(sum2), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.get(sum2); !errors.Is(err, ErrHash) {
+		t.Errorf("swapped file: %v", err)
+	}
 	// Corruption on disk is detected on read.
-	os.WriteFile(b.path(sum), []byte("hello materiaL"), 0o600)
+	raw[len(raw)-1] ^= 1
+	os.WriteFile(b.path(sum), raw, 0o600)
 	if _, err := b.get(sum); !errors.Is(err, ErrHash) {
 		t.Errorf("corrupt blob: %v", err)
+	}
+	// A material stored in clear before sealing began is still read, when it hashes to its name.
+	plain := []byte("stored before sealing")
+	hp := sha256.Sum256(plain)
+	sumP := hex.EncodeToString(hp[:])
+	os.MkdirAll(b.dir+"/"+sumP[:2], 0o700)
+	if err := os.WriteFile(b.path(sumP), plain, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.get(sumP); err != nil || !bytes.Equal(got, plain) {
+		t.Errorf("legacy plain blob: %q %v", got, err)
 	}
 	if _, err := b.get("../../etc/passwd"); err == nil {
 		t.Error("path traversal")

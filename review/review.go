@@ -112,7 +112,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := newBlobStore(filepath.Join(o.DataDir, "blobs"))
+	blobs, err := newBlobStore(filepath.Join(o.DataDir, "blobs"), key)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package review
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -19,18 +21,32 @@ import (
 
 // ---- blob store ----
 
-// blobStore keeps materials as files named by their SHA-256 (two-level fan-out), written to a temporary
-// file, verified, fsynced and renamed into place.
-type blobStore struct{ dir string }
+// blobStore keeps materials as files named by their SHA-256 (two-level fan-out), sealed with AES-256-GCM
+// under the server key (the SHA-256 as associated data, so a file cannot stand in for another), written to a
+// temporary file, fsynced and renamed into place. Files written before materials were sealed (plain bytes that
+// hash to their name) are still read.
+type blobStore struct {
+	dir  string
+	aead cipher.AEAD
+}
 
-// ErrHash is returned (wrapped) when bytes do not match their announced SHA-256.
+// ErrHash is returned (wrapped) when bytes do not match their announced SHA-256, or a stored material fails
+// to open under the server key.
 var ErrHash = errors.New("sha256 mismatch")
 
-func newBlobStore(dir string) (*blobStore, error) {
+func newBlobStore(dir string, key []byte) (*blobStore, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
-	return &blobStore{dir: dir}, nil
+	blk, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	g, err := cipher.NewGCM(blk)
+	if err != nil {
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	return &blobStore{dir: dir, aead: g}, nil
 }
 
 func validSHA(s string) bool {
@@ -48,7 +64,16 @@ func validSHA(s string) bool {
 
 func (b *blobStore) path(sum string) string { return filepath.Join(b.dir, sum[:2], sum) }
 
-// put stores data under sum after checking it hashes to sum. Errors wrap ErrHash or come from the file system.
+// blobAD is the associated data of a sealed material.
+func blobAD(sum string) []byte { return []byte("huren-material-v1:" + sum) }
+
+// sealedLen is the size of the file holding n bytes of a material: nonce, ciphertext, tag.
+func (b *blobStore) sealedLen(n int) int64 {
+	return int64(b.aead.NonceSize() + n + b.aead.Overhead())
+}
+
+// put stores data under sum after checking it hashes to sum. Errors wrap ErrHash or come from the file system
+// or the random source.
 func (b *blobStore) put(sum string, data []byte) error {
 	if !validSHA(sum) {
 		return fmt.Errorf("blob %q: %w", sum, ErrHash)
@@ -58,9 +83,14 @@ func (b *blobStore) put(sum string, data []byte) error {
 		return fmt.Errorf("blob: %w", ErrHash)
 	}
 	final := b.path(sum)
-	if fi, err := os.Stat(final); err == nil && fi.Size() == int64(len(data)) {
+	if fi, err := os.Stat(final); err == nil && fi.Size() == b.sealedLen(len(data)) {
 		return nil // content-addressed: already there
 	}
+	nonce := make([]byte, b.aead.NonceSize(), b.sealedLen(len(data)))
+	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
+		return fmt.Errorf("blob nonce: %w", err)
+	}
+	sealed := b.aead.Seal(nonce, nonce, data, blobAD(sum))
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return fmt.Errorf("blob: %w", err)
 	}
@@ -70,7 +100,7 @@ func (b *blobStore) put(sum string, data []byte) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
+	if _, err := f.Write(sealed); err != nil {
 		f.Close()
 		return fmt.Errorf("blob write: %w", err)
 	}
@@ -91,21 +121,33 @@ func (b *blobStore) put(sum string, data []byte) error {
 	return nil
 }
 
-// get reads the blob sum and verifies it. Errors wrap ErrHash, os.ErrNotExist or come from the file system.
+// get returns the bytes stored under sum, opened and checked against sum. Errors wrap os.ErrNotExist (no such
+// material) or ErrHash (the file fails to open under the server key or does not hash to sum).
 func (b *blobStore) get(sum string) ([]byte, error) {
 	if !validSHA(sum) {
 		return nil, fmt.Errorf("blob: %w", os.ErrNotExist)
 	}
-	data, err := os.ReadFile(b.path(sum))
+	raw, err := os.ReadFile(b.path(sum))
 	if err != nil {
 		return nil, fmt.Errorf("blob: %w", err)
 	}
-	h := sha256.Sum256(data)
+	data := raw
+	if n := b.aead.NonceSize(); len(raw) >= n+b.aead.Overhead() {
+		if plain, err := b.aead.Open(nil, raw[:n], raw[n:], blobAD(sum)); err == nil {
+			data = plain
+		}
+	}
+	h := sha256.Sum256(data) // a file that failed to open is accepted only as the plain bytes of sum
 	if hex.EncodeToString(h[:]) != sum {
 		return nil, fmt.Errorf("blob %s: %w", sum[:8], ErrHash)
 	}
 	return data, nil
 }
+
+// Material returns the bytes of a stored material by its SHA-256 (hex), opened under the server key and
+// checked against the hash. Errors wrap os.ErrNotExist (not stored) or ErrHash (the file fails to open or
+// verify: damaged, or sealed under another key).
+func (s *Service) Material(sum string) ([]byte, error) { return s.blobs.get(sum) }
 
 // ---- nonce cache ----
 

@@ -523,7 +523,7 @@ func (wb *web) material(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	data, err := wb.s.blobs.get(sum)
+	data, err := wb.s.Material(sum)
 	if err != nil {
 		wb.s.log.Error("material blob", "receipt", receipt, "err", err)
 		http.Error(w, "材料文件损坏或缺失 (material unavailable)", http.StatusInternalServerError)

@@ -288,6 +288,11 @@ func (s *Service) putMaterial(ctx context.Context, kioskID, receipt, sum, conten
 	if int64(len(data)) != size {
 		return resp, errInvalid("size %d does not match the manifest (%d)", len(data), size)
 	}
+	// The bytes must be what the type says: reviewers' browsers are told not to sniff, and nothing else (an
+	// HTML page, a script) is stored under an image's name.
+	if !hasMagic(contentType, data) {
+		return resp, &apiError{http.StatusUnsupportedMediaType, wire.CodeInvalid, "body is not " + contentType + " (its first bytes say otherwise)"}
+	}
 	if err := s.blobs.put(sum, data); err != nil {
 		if errors.Is(err, ErrHash) {
 			return resp, errInvalid("sha256 of the body does not match")

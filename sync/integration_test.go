@@ -88,6 +88,12 @@ func serverCheck(t *testing.T, dbPath, dataDir string, apps []kiosk.Application)
 	if dupAccept != 0 {
 		t.Errorf("%d applications were accepted more than once", dupAccept)
 	}
+	svc, err := review.Open(context.Background(), review.Options{DB: dbPath, DataDir: dataDir, StatusRate: -1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
 	verified := 0
 	for _, a := range apps {
 		var state string
@@ -101,7 +107,7 @@ func serverCheck(t *testing.T, dbPath, dataDir string, apps []kiosk.Application)
 				t.Errorf("%s material %s: present %d, %v", a.Receipt, m.SHA256[:8], present, err)
 				continue
 			}
-			b, err := os.ReadFile(filepath.Join(dataDir, "blobs", m.SHA256[:2], m.SHA256))
+			b, err := svc.Material(m.SHA256) // sealed at rest: read back through the service's key
 			if err != nil {
 				t.Errorf("%s: blob: %v", a.Receipt, err)
 				continue
