@@ -443,6 +443,7 @@ func (h *harness) keys(pad *fyne.Container, s string) {
 type textItem struct {
 	text string
 	data bool
+	bold bool
 }
 
 // allText walks every object of the window (content and overlays, hidden ones included) and returns the
@@ -459,7 +460,7 @@ func allText(c fyne.Canvas) []textItem {
 		}
 		switch x := o.(type) {
 		case *canvas.Text:
-			out = append(out, textItem{x.Text, data})
+			out = append(out, textItem{x.Text, data, x.TextStyle.Bold})
 		case *fyne.Container:
 			for _, ch := range x.Objects {
 				walk(ch, data)
@@ -475,6 +476,17 @@ func allText(c fyne.Canvas) []textItem {
 		walk(o, false)
 	}
 	return out
+}
+
+// checkRegularWeight fails when any text of the screen asks for a bold face: the Chinese font has none, and
+// Fyne would parse the whole font once more for that style (about 20 MB of the kiosk's memory).
+func (h *harness) checkRegularWeight(name string) {
+	h.t.Helper()
+	for _, it := range allText(h.k.win.Canvas()) {
+		if it.bold && strings.TrimSpace(it.text) != "" {
+			h.t.Errorf("%s: %q is set in bold", name, it.text)
+		}
+	}
 }
 
 func (h *harness) visibleText() string {

@@ -44,7 +44,7 @@ func (c *confirmScreen) content() fyne.CanvasObject {
 	grid := container.NewVBox()
 	row := func(labelID, value string, edit session.Step) {
 		l := widget.NewLabel(k.t(labelID))
-		l.TextStyle.Bold = true
+		l.Importance = widget.HighImportance // the field's name in the accent colour (no bold: see theme.go)
 		var right fyne.CanvasObject
 		if edit != session.Home {
 			b := k.button("confirm.edit", func() { k.show(edit) })
@@ -253,7 +253,7 @@ func (n *notEligibleScreen) content() fyne.CanvasObject {
 		msg, fix := k.reasonText(r)
 		l := widget.NewLabel(fmt.Sprintf("%d. %s", i+1, msg))
 		l.Wrapping = fyne.TextWrapWord
-		l.TextStyle.Bold = true
+		l.Importance = widget.DangerImportance // the reason in the error colour (no bold: see theme.go)
 		rem := widget.NewLabel(k.t("noteligible.remedy") + fix)
 		rem.Wrapping = fyne.TextWrapWord
 		box.Add(panel(container.NewVBox(l, rem)))

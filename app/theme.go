@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"huren/resources"
 )
@@ -32,6 +33,12 @@ var (
 	colSuccess    = color.NRGBA{R: 0x1B, G: 0x6E, B: 0x2A, A: 0xFF}
 	colPanel      = color.NRGBA{R: 0xF3, G: 0xF6, B: 0xF9, A: 0xFF}
 )
+
+// Fyne sets every button label in its "strong" style, bold. The Chinese font has no bold face, so bold text
+// looks the same as regular, but Fyne parses the whole font once more for each text style in use: about 20 MB
+// of glyph tables held for nothing. Button labels are therefore regular weight (set before any widget is
+// made), and headings stand out by size, not weight (TestScreenshots checks every screen).
+func init() { widget.RichTextStyleStrong.TextStyle.Bold = false }
 
 // kioskTheme wraps Fyne's default theme: the Chinese font, large type, high contrast, light variant only.
 type kioskTheme struct {

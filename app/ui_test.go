@@ -383,6 +383,7 @@ func TestScreenshots(t *testing.T) {
 		o := pathOpts{card: demoCard(0), route: kiosk.RoutePermit, condition: cond}
 		o.shots = func(name string) {
 			h.checkFits(name)
+			h.checkRegularWeight(name)
 			// Every screen once (residence), and the screens only the other conditions have.
 			if cond == kiosk.ConditionResidence || strings.HasPrefix(name, "form-employer") ||
 				strings.HasPrefix(name, "form-school") || name == "confirm" {

@@ -104,8 +104,7 @@ func (k *Kiosk) text(id string) *widget.Label {
 // heading is a translated heading.
 func (k *Kiosk) heading(id string) *widget.Label {
 	l := widget.NewLabel(k.t(id))
-	l.SizeName = theme.SizeNameHeadingText
-	l.TextStyle.Bold = true
+	l.SizeName = theme.SizeNameHeadingText // regular weight: see the init in theme.go
 	l.Wrapping = fyne.TextWrapWord
 	return l
 }
