@@ -38,9 +38,11 @@ lint: vet
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	PATH="$$($(GO) env GOPATH)/bin:$$PATH" staticcheck ./...
 
-## test: go vet and every test under the race detector (tests start cupsd, PostgreSQL, chromium themselves)
+## test: go vet, every test under the race detector (tests start cupsd, PostgreSQL, chromium themselves), and
+## every benchmark once, so a broken benchmark fails here rather than in make bench
 test: deps vet
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 15m ./...
 
 ## smoke: the real kiosk binary under Xvfb: Home screenshot in out/, checked non-blank, clean exit on SIGTERM
 smoke: deps build

@@ -38,8 +38,8 @@ autopilot() {
   rm -rf "$dir"
   return $rc
 }
-step store-crash go test -count=1 -timeout 60m -run 'TestCrashSafety' ./kiosk/store/
-step sync-faults go test -count=1 -timeout 60m -run 'TestExactlyOnceUnderFaults' ./sync/
+step store-crash go test -count=1 -v -timeout 60m -run 'TestCrashSafety' ./kiosk/store/
+step sync-faults go test -count=1 -v -timeout 60m -run 'TestExactlyOnceUnderFaults' ./sync/
 rm -f out/soak-autopilot.json
 step autopilot autopilot
 if mw=$(grep -o 'memwatch: {.*}' out/soak-autopilot.log | tail -1 | sed 's/^memwatch: //') && [ -n "$mw" ]; then

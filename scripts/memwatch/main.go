@@ -98,6 +98,7 @@ loop:
 		}
 	}
 	sum := summarise(samples, *warm)
+	sum["sessions"] = sessions // all of them: the last line may come after the last sample
 	sum["exit_error"] = fmt.Sprint(err)
 	b, _ := json.Marshal(sum)
 	fmt.Fprintln(os.Stderr, "memwatch:", string(b))
