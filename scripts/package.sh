@@ -12,8 +12,14 @@ fi
 # The app version comes from FyneApp.toml unless the commit is tagged vX.Y.Z.
 appver=()
 if [[ "$version" =~ ^v?([0-9]+\.[0-9]+\.[0-9]+)$ ]]; then appver=(--app-version "${BASH_REMATCH[1]}"); fi
+# The build number is the commit count (it only grows along main). fyne package writes the build number back
+# into FyneApp.toml; the file is restored so that packaging leaves the checkout clean.
+build=$(git rev-list --count HEAD 2>/dev/null || echo 1)
+saved=$(mktemp)
+cp FyneApp.toml "$saved"
+trap 'cp "$saved" FyneApp.toml; rm -f "$saved"' EXIT
 fyne package --os linux --release --tags migrated_fynedo --name huren --app-id cn.gov.jinyun.huren \
-  --icon resources/icons/icon.png "${appver[@]}" 2>&1 | tail -5 || {
+  --icon resources/icons/icon.png --app-build "$build" "${appver[@]}" 2>&1 | tail -5 || {
   echo "package: fyne package failed" >&2; exit 1; }
 # fyne package writes huren.tar.xz in the current folder
 mv -f huren.tar.xz "dist/huren-kiosk-${version}.tar.xz"
