@@ -286,5 +286,5 @@ func BenchmarkDrain200Curl(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		secs += curlBaseline(b, srv, n, 80+i, true)
 	}
-	b.ReportMetric(float64(n*benchMats*benchMatBytes)/(1<<20)*float64(b.N)/secs, "curl-MB/s")
+	b.ReportMetric(float64(n*benchMats*benchMatBytes)/1e6*float64(b.N)/secs, "curl-MB/s")
 }
