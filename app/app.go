@@ -353,11 +353,10 @@ func (k *Kiosk) goHome() {
 	k.applyTheme()
 	k.setScreen(newHomeScreen(k))
 	if k.d.AtHome != nil {
-		k.jobs.add()
-		go func() {
-			defer k.jobs.done()
+		k.background(func(context.Context) func() {
 			k.d.AtHome()
-		}()
+			return nil
+		})
 	}
 }
 

@@ -1,7 +1,6 @@
 package review
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -168,17 +167,6 @@ func (s *Service) hMaterial(ctx context.Context, kioskID string, body []byte, r 
 		return nil, &apiError{http.StatusUnsupportedMediaType, wire.CodeInvalid, "content type must be image/jpeg or application/pdf"}
 	}
 	return s.putMaterial(ctx, kioskID, r.PathValue("receipt"), sum, ct, body)
-}
-
-// hasMagic reports whether body starts the way a file of content type ct does (JPEG: FF D8 FF; PDF: %PDF-).
-func hasMagic(ct string, body []byte) bool {
-	switch ct {
-	case wire.ContentJPEG:
-		return bytes.HasPrefix(body, []byte{0xFF, 0xD8, 0xFF})
-	case wire.ContentPDF:
-		return bytes.HasPrefix(body, []byte("%PDF-"))
-	}
-	return false
 }
 
 func (s *Service) hSubmit(ctx context.Context, kioskID string, body []byte, r *http.Request) (any, error) {

@@ -290,7 +290,8 @@ func (s *Service) putMaterial(ctx context.Context, kioskID, receipt, sum, conten
 	}
 	// The bytes must be what the type says: reviewers' browsers are told not to sniff, and nothing else (an
 	// HTML page, a script) is stored under an image's name.
-	if !hasMagic(contentType, data) {
+	// (http.DetectContentType, as the kiosk's capture pipeline: FF D8 FF is a JPEG, %PDF- a PDF.)
+	if http.DetectContentType(data) != contentType {
 		return resp, &apiError{http.StatusUnsupportedMediaType, wire.CodeInvalid, "body is not " + contentType + " (its first bytes say otherwise)"}
 	}
 	if err := s.blobs.put(sum, data); err != nil {
